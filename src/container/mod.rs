@@ -5,7 +5,7 @@
 //! offsets into it; nothing is copied. `writer` is the reverse direction,
 //! used by `pack` and by the test fixtures.
 
-mod error;
+pub(crate) mod error;
 mod shape;
 mod stream;
 pub mod writer;

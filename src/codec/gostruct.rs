@@ -1,0 +1,187 @@
+//! Reading JSON values the way Go's `json.Unmarshal` fills a struct:
+//! unknown fields ignored, `null` leaves the zero value, field names match
+//! exactly or else ASCII-case-insensitively, numbers must fit the field's
+//! integer type exactly, and invalid UTF-8 inside strings becomes U+FFFD
+//! rather than an error.
+
+use serde_json::{Map, Value};
+
+/// A decoded JSON object, or an explanation in Go's spirit.
+pub struct GoObject(Map<String, Value>);
+
+/// Replaces each invalid UTF-8 byte with U+FFFD, as Go's decoder does
+/// inside strings (outside strings such bytes are syntax errors either way).
+fn sanitize(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if std::str::from_utf8(bytes).is_ok() {
+        return std::borrow::Cow::Borrowed(bytes);
+    }
+    let mut out = Vec::with_capacity(bytes.len() + 16);
+    let mut rest = bytes;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(s) => {
+                out.extend_from_slice(s.as_bytes());
+                break;
+            }
+            Err(e) => {
+                let good = e.valid_up_to();
+                out.extend_from_slice(&rest[..good]);
+                out.extend_from_slice("\u{FFFD}".as_bytes());
+                rest = &rest[good + 1..];
+            }
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+impl GoObject {
+    /// Parses a whole document that must be an object (a top-level `null`
+    /// is accepted and reads as all-zero, as Go does).
+    pub fn parse(bytes: &[u8]) -> Result<GoObject, String> {
+        let clean = sanitize(bytes);
+        match serde_json::from_slice::<Value>(&clean) {
+            Ok(Value::Object(m)) => Ok(GoObject(m)),
+            Ok(Value::Null) => Ok(GoObject(Map::new())),
+            Ok(other) => Err(format!("cannot unmarshal {} into an object", kind(&other))),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn field(&self, name: &str) -> Option<&Value> {
+        if let Some(v) = self.0.get(name) {
+            return Some(v);
+        }
+        self.0.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v).last()
+    }
+
+    pub fn str(&self, name: &str) -> Result<String, String> {
+        match self.field(name) {
+            None | Some(Value::Null) => Ok(String::new()),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(v) => Err(mismatch(name, v, "string")),
+        }
+    }
+
+    pub fn u64(&self, name: &str) -> Result<u64, String> {
+        match self.field(name) {
+            None | Some(Value::Null) => Ok(0),
+            Some(v) => as_u64(v).ok_or_else(|| mismatch(name, v, "uint64")),
+        }
+    }
+
+    pub fn i64(&self, name: &str) -> Result<i64, String> {
+        match self.field(name) {
+            None | Some(Value::Null) => Ok(0),
+            Some(v) => v.as_i64().filter(|_| is_integer(v)).ok_or_else(|| mismatch(name, v, "int64")),
+        }
+    }
+
+    pub fn bool(&self, name: &str) -> Result<bool, String> {
+        match self.field(name) {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(v) => Err(mismatch(name, v, "bool")),
+        }
+    }
+
+    /// A `map[string]string`, sorted by key as Go marshals it; `None` for
+    /// absent or `null`.
+    pub fn str_map(&self, name: &str) -> Result<Option<Vec<(String, String)>>, String> {
+        match self.field(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(m)) => {
+                let mut out = Vec::with_capacity(m.len());
+                for (k, v) in m {
+                    match v {
+                        Value::String(s) => out.push((k.clone(), s.clone())),
+                        // A null element stores the zero value.
+                        Value::Null => out.push((k.clone(), String::new())),
+                        other => return Err(mismatch(name, other, "string")),
+                    }
+                }
+                out.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+                Ok(Some(out))
+            }
+            Some(v) => Err(mismatch(name, v, "map[string]string")),
+        }
+    }
+
+    /// A `[]uint64`; `None` for absent or `null`.
+    pub fn u64_list(&self, name: &str) -> Result<Option<Vec<u64>>, String> {
+        match self.field(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|v| if v.is_null() { Ok(0) } else { as_u64(v).ok_or_else(|| mismatch(name, v, "uint64")) })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            Some(v) => Err(mismatch(name, v, "[]uint64")),
+        }
+    }
+
+    /// A slice of structs.
+    pub fn objects(&self, name: &str) -> Result<Vec<GoObject>, String> {
+        match self.field(name) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|v| match v {
+                    Value::Object(m) => Ok(GoObject(m.clone())),
+                    Value::Null => Ok(GoObject(Map::new())),
+                    other => Err(mismatch(name, other, "object")),
+                })
+                .collect(),
+            Some(v) => Err(mismatch(name, v, "array")),
+        }
+    }
+}
+
+fn is_integer(v: &Value) -> bool {
+    matches!(v, Value::Number(n) if n.is_u64() || n.is_i64())
+}
+
+fn as_u64(v: &Value) -> Option<u64> {
+    match v {
+        Value::Number(n) => n.as_u64(),
+        _ => None,
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn mismatch(field: &str, v: &Value, want: &str) -> String {
+    format!("json: cannot unmarshal {} into field {field} of type {want}", kind(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_like_field_rules() {
+        let o = GoObject::parse(br#"{"Upload_ID":"u1","size_bytes":11,"extra":[1],"parts":null,"etag":null}"#).unwrap();
+        assert_eq!(o.str("upload_id").unwrap(), "u1");
+        assert_eq!(o.u64("size_bytes").unwrap(), 11);
+        assert_eq!(o.str("etag").unwrap(), "");
+        assert!(o.objects("parts").unwrap().is_empty());
+        assert!(o.str("size_bytes").is_err());
+        let o = GoObject::parse(br#"{"n":-1,"f":1.5,"e":1e3}"#).unwrap();
+        assert!(o.u64("n").is_err());
+        assert_eq!(o.i64("n").unwrap(), -1);
+        assert!(o.u64("f").is_err() && o.i64("f").is_err() && o.u64("e").is_err());
+        assert!(GoObject::parse(b"[1]").is_err());
+        assert!(GoObject::parse(b"{} x").is_err());
+        assert!(GoObject::parse(b"null").unwrap().str("a").unwrap().is_empty());
+        let o = GoObject::parse(b"{\"a\":\"x\xffy\"}").unwrap();
+        assert_eq!(o.str("a").unwrap(), "x\u{FFFD}y");
+    }
+}

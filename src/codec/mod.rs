@@ -1,0 +1,8 @@
+//! Byte-exact encodings shared by several adapters: Go's JSON layout, Go's
+//! number and time formatting, protobuf wire format, base64 flavours.
+
+pub mod gojson;
+pub mod gostruct;
+pub mod hlctime;
+pub mod number;
+pub mod protowire;

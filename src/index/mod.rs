@@ -1,0 +1,268 @@
+//! Builds the tree index of a snapshot: one scan of the mapping, adapters
+//! collect their records, finalize lays out the tree.
+
+pub mod manifest;
+pub mod route;
+
+use std::fmt;
+use std::fs::File;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use crate::adapters::{self, dynamodb, s3, AdapterError, RecordError, Side, Sink, Warning};
+use crate::container::{entry_at, ContainerError, Layout};
+use crate::mvcc::{self, ScanOptions, ScanStats};
+use crate::tree::{Tree, TreeBuilder, View, SIZE_UNKNOWN};
+use route::{Adapter, Family};
+
+/// Every decode option of upstream's decoder, plus fsmfs's own.
+#[derive(Debug, Clone)]
+pub struct DecodeOptions {
+    /// Enabled adapters (upstream default: all four).
+    pub adapters: Vec<Adapter>,
+    pub include_expired: bool,
+    pub include_orphans: bool,
+    pub include_incomplete_uploads: bool,
+    pub rename_collisions: bool,
+    pub preserve_sqs_visibility: bool,
+    pub include_sqs_side_records: bool,
+    pub cluster_id: String,
+    /// `--dynamodb-bundle-mode jsonl`: accepted, then refused like upstream.
+    pub dynamodb_bundle_jsonl: bool,
+    /// The snapshot path as the user gave it (for `MANIFEST.json`).
+    pub source_path: String,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        DecodeOptions {
+            adapters: Adapter::ALL.to_vec(),
+            include_expired: false,
+            include_orphans: false,
+            include_incomplete_uploads: false,
+            rename_collisions: false,
+            preserve_sqs_visibility: false,
+            include_sqs_side_records: false,
+            cluster_id: String::new(),
+            dynamodb_bundle_jsonl: false,
+            source_path: String::new(),
+        }
+    }
+}
+
+impl DecodeOptions {
+    pub fn enabled(&self, a: Adapter) -> bool {
+        self.adapters.contains(&a)
+    }
+}
+
+/// Live records per destination, as upstream counts them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub dynamodb: u64,
+    pub s3: u64,
+    pub redis: u64,
+    pub sqs: u64,
+    /// Dropped on purpose: internal prefixes and disabled adapters.
+    pub internal: u64,
+    /// Matching no known prefix (not an error).
+    pub unknown: u64,
+    pub tables: u64,
+    pub buckets: u64,
+}
+
+/// Why an index could not be built.
+#[derive(Debug)]
+pub enum IndexError {
+    Io { path: String, source: std::io::Error },
+    Container(ContainerError),
+    Adapter(AdapterError),
+    Unsupported(String),
+}
+
+impl fmt::Display for IndexError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IndexError::Io { path, source } => write!(f, "{path}: {source}"),
+            IndexError::Container(e) => e.fmt(f),
+            IndexError::Adapter(e) => e.fmt(f),
+            IndexError::Unsupported(s) => f.write_str(s),
+        }
+    }
+}
+
+impl std::error::Error for IndexError {}
+
+impl From<ContainerError> for IndexError {
+    fn from(e: ContainerError) -> Self {
+        IndexError::Container(e)
+    }
+}
+
+impl From<AdapterError> for IndexError {
+    fn from(e: AdapterError) -> Self {
+        IndexError::Adapter(e)
+    }
+}
+
+impl From<RecordError> for IndexError {
+    fn from(e: RecordError) -> Self {
+        IndexError::Adapter(AdapterError::Record(e))
+    }
+}
+
+enum Backing {
+    Map(memmap2::Mmap),
+    Owned(Vec<u8>),
+}
+
+/// A snapshot's tree, ready to be served.
+pub struct Index {
+    backing: Backing,
+    pub tree: Tree,
+    pub side: Side,
+    pub layout: Layout,
+    pub scan: ScanStats,
+    pub counts: Counts,
+    pub warnings: Vec<Warning>,
+    /// Errors in records that produce no file (upstream still fails on
+    /// them): `extract` refuses, a mount logs them.
+    pub deferred: Vec<RecordError>,
+    pub options: DecodeOptions,
+    /// Paths a higher-ranked record replaced (logged as warnings).
+    pub replaced: Vec<String>,
+    pub(crate) checksums: OnceLock<Result<Vec<u8>, String>>,
+    pub(crate) checksums_node: u32,
+}
+
+impl Index {
+    /// Maps `path` read-only and indexes it.
+    pub fn open(path: &Path, options: DecodeOptions, progress: &mut dyn FnMut(u64)) -> Result<Index, IndexError> {
+        let io = |source| IndexError::Io { path: path.display().to_string(), source };
+        let file = File::open(path).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
+        let backing = if len == 0 {
+            Backing::Owned(Vec::new())
+        } else {
+            // SAFETY: the mapping is read-only and private to this process;
+            // a snapshot is immutable once written (a file truncated under
+            // a live mount would fault, as for any mmap reader).
+            Backing::Map(unsafe { memmap2::Mmap::map(&file) }.map_err(io)?)
+        };
+        Self::build(backing, options, progress)
+    }
+
+    /// Indexes bytes already in memory (tests, self-test of `pack`).
+    pub fn from_bytes(bytes: Vec<u8>, options: DecodeOptions) -> Result<Index, IndexError> {
+        Self::build(Backing::Owned(bytes), options, &mut |_| {})
+    }
+
+    pub fn data(&self) -> &[u8] {
+        match &self.backing {
+            Backing::Map(m) => m,
+            Backing::Owned(v) => v,
+        }
+    }
+
+    fn build(backing: Backing, options: DecodeOptions, progress: &mut dyn FnMut(u64)) -> Result<Index, IndexError> {
+        let data: &[u8] = match &backing {
+            Backing::Map(m) => m,
+            Backing::Owned(v) => v,
+        };
+        if options.dynamodb_bundle_jsonl && options.enabled(Adapter::DynamoDb) {
+            return Err(IndexError::Unsupported(
+                "dynamodb_layout=jsonl is not implemented upstream (use per-item)".into(),
+            ));
+        }
+        let scan = mvcc::scan(data, ScanOptions { include_expired: options.include_expired }, progress)?;
+        let mut counts = Counts::default();
+        let mut ddb = dynamodb::Collector::default();
+        let mut s3c = s3::Collector::new(s3::Options {
+            include_orphans: options.include_orphans,
+            include_incomplete_uploads: options.include_incomplete_uploads,
+            rename_collisions: options.rename_collisions,
+        });
+        for &off in &scan.live {
+            let e = entry_at(data, off).expect("offset from the scan");
+            let Some((family, prefix_len)) = route::classify(e.user_key) else {
+                counts.unknown += 1;
+                continue;
+            };
+            let Some(adapter) = family.adapter().filter(|a| options.enabled(*a)) else {
+                counts.internal += 1;
+                continue;
+            };
+            match adapter {
+                Adapter::DynamoDb => {
+                    counts.dynamodb += 1;
+                    ddb.handle(family, &e)?;
+                }
+                Adapter::S3 => {
+                    counts.s3 += 1;
+                    s3c.handle(family, prefix_len, &e)?;
+                }
+                Adapter::Redis => counts.redis += 1,
+                Adapter::Sqs => {
+                    debug_assert_eq!(family, Family::Sqs);
+                    counts.sqs += 1
+                }
+            }
+        }
+        counts.tables = ddb.table_count() as u64;
+        counts.buckets = s3c.bucket_count() as u64;
+
+        let mut tree = TreeBuilder::new();
+        let mut side = Side::default();
+        let mut warnings = Vec::new();
+        let mut sink = Sink { tree: &mut tree, side: &mut side, warnings: &mut warnings };
+        // Upstream finalizes DynamoDB, S3, Redis, SQS in this order.
+        let mut deferred = Vec::new();
+        if options.enabled(Adapter::DynamoDb) {
+            deferred.extend(ddb.finalize(data, &mut sink)?);
+        }
+        if options.enabled(Adapter::S3) {
+            deferred.extend(s3c.finalize(data, &mut sink)?);
+        }
+        let manifest = manifest::render(&options, scan.layout.last_commit_ts);
+        let manifest_len = manifest.len() as u64;
+        let idx = side.add_static(manifest);
+        tree.file(TreeBuilder::ROOT, b"MANIFEST.json", View::Static(idx), manifest_len, 0).map_err(AdapterError::from)?;
+        tree.file(TreeBuilder::ROOT, b"CHECKSUMS", View::Checksums, SIZE_UNKNOWN, 0).map_err(AdapterError::from)?;
+        let (tree, replaced) = tree.finish().map_err(AdapterError::from)?;
+        for p in &replaced {
+            log::warn!("two records produce {p}; kept the one a later snapshot entry wrote");
+        }
+        let checksums_node = tree.resolve(b"CHECKSUMS").expect("just added");
+        let mut index = Index {
+            layout: scan.layout,
+            scan: scan.stats,
+            backing: Backing::Owned(Vec::new()),
+            tree,
+            side,
+            counts,
+            warnings,
+            deferred,
+            options,
+            replaced,
+            checksums: OnceLock::new(),
+            checksums_node,
+        };
+        index.backing = backing;
+        let size = crate::views::checksums_size(&index);
+        index.tree.node(checksums_node).store_size(size);
+        Ok(index)
+    }
+
+    /// Heap bytes held by the index (tree, names, side tables).
+    pub fn heap_bytes(&self) -> usize {
+        self.tree.heap_bytes() + self.side.heap_bytes()
+    }
+
+    /// The file name's raft index (`design.md` §4): 16 hex digits as the
+    /// engine names files, otherwise decimal like upstream.
+    pub fn snapshot_index(&self) -> u64 {
+        manifest::snapshot_index_from_path(&self.options.source_path)
+    }
+}
+
+pub use adapters::Warning as IndexWarning;

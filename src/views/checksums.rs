@@ -1,0 +1,129 @@
+//! `CHECKSUMS` (`fsm-container.md` §14.3): `sha256sum` lines for every
+//! regular file but itself, sorted by path. Its size is known from the
+//! paths alone, before anything is hashed; the content is computed on the
+//! first read, hashing files on all cores.
+
+use sha2::{Digest, Sha256};
+
+use crate::index::Index;
+use crate::tree::NodeId;
+
+/// Paths of every file except `CHECKSUMS`, in Go string order.
+fn listed(index: &Index) -> Vec<(Vec<u8>, NodeId)> {
+    let mut files: Vec<(Vec<u8>, NodeId)> = index
+        .tree
+        .files()
+        .filter(|&id| id != index.checksums_node)
+        .map(|id| (index.tree.path(id), id))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The path as a line writes it: GNU escaping when it holds `\n`, `\r`
+/// or `\`; upstream then walks runes, so invalid UTF-8 turns into U+FFFD.
+fn escaped(path: &[u8]) -> (bool, Vec<u8>) {
+    if !path.iter().any(|&b| b == b'\n' || b == b'\r' || b == b'\\') {
+        return (false, path.to_vec());
+    }
+    let mut out = Vec::with_capacity(path.len() + 4);
+    let mut rest = path;
+    while !rest.is_empty() {
+        let (valid, bad) = match std::str::from_utf8(rest) {
+            Ok(s) => (s, false),
+            Err(e) => (std::str::from_utf8(&rest[..e.valid_up_to()]).unwrap_or(""), true),
+        };
+        for c in valid.chars() {
+            match c {
+                '\n' => out.extend_from_slice(b"\\n"),
+                '\r' => out.extend_from_slice(b"\\r"),
+                '\\' => out.extend_from_slice(b"\\\\"),
+                c => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+            }
+        }
+        rest = &rest[valid.len()..];
+        if bad {
+            out.extend_from_slice("\u{FFFD}".as_bytes());
+            rest = &rest[1..];
+        }
+    }
+    (true, out)
+}
+
+fn line_len(path: &[u8]) -> u64 {
+    let (esc, p) = escaped(path);
+    u64::from(esc) + 64 + 2 + p.len() as u64 + 1
+}
+
+pub fn checksums_size(index: &Index) -> u64 {
+    listed(index).iter().map(|(p, _)| line_len(p)).sum()
+}
+
+pub fn render_checksums(index: &Index) -> Result<Vec<u8>, String> {
+    index.checksums.get_or_init(|| compute(index)).clone()
+}
+
+fn hash_file(index: &Index, id: NodeId) -> Result<[u8; 32], String> {
+    let mut h = Sha256::new();
+    if index.is_generated(id) || matches!(index.tree.node(id).view(), crate::tree::View::Static(_)) {
+        h.update(index.render(id).map_err(|e| e.to_string())?);
+    } else {
+        let mut buf = vec![0u8; 1 << 20];
+        let mut off = 0u64;
+        loop {
+            let n = index.read(id, off, &mut buf).map_err(|e| e.to_string())?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+            off += n as u64;
+        }
+    }
+    Ok(h.finalize().into())
+}
+
+fn compute(index: &Index) -> Result<Vec<u8>, String> {
+    let files = listed(index);
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
+    let chunk = files.len().div_ceil(threads).max(1);
+    let digests: Vec<Result<Vec<[u8; 32]>, String>> = std::thread::scope(|s| {
+        let jobs: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(|(_, id)| hash_file(index, *id)).collect()))
+            .collect();
+        jobs.into_iter().map(|j| j.join().unwrap_or_else(|_| Err("hashing thread panicked".into()))).collect()
+    });
+    let mut out = Vec::new();
+    let mut i = 0;
+    for part in digests {
+        for d in part? {
+            let (esc, p) = escaped(&files[i].0);
+            if esc {
+                out.push(b'\\');
+            }
+            for b in d {
+                out.extend_from_slice(format!("{b:02x}").as_bytes());
+            }
+            out.extend_from_slice(b"  ");
+            out.extend_from_slice(&p);
+            out.push(b'\n');
+            i += 1;
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_follows_gnu_sha256sum() {
+        assert_eq!(escaped(b"a/b"), (false, b"a/b".to_vec()));
+        assert_eq!(escaped(b"a\nb"), (true, b"a\\nb".to_vec()));
+        assert_eq!(escaped(b"a\\b\r"), (true, b"a\\\\b\\r".to_vec()));
+        assert_eq!(escaped(b"\xff\n"), (true, b"\xef\xbf\xbd\\n".to_vec()));
+        assert_eq!(escaped(b"\xff"), (false, b"\xff".to_vec()));
+        assert_eq!(line_len(b"a\nb"), 1 + 64 + 2 + 4 + 1);
+    }
+}

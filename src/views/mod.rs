@@ -1,0 +1,173 @@
+//! Turns a file node's view into bytes: the one place that knows how every
+//! kind of file is produced. FUSE, `cat` and `extract` all read through
+//! here, so they cannot disagree.
+
+mod checksums;
+
+pub use checksums::{checksums_size, render_checksums};
+
+use std::fmt;
+
+use crate::adapters::dynamodb::{proto, render as ddb};
+use crate::adapters::s3::render as s3r;
+use crate::container::{entry_at, error::show_key};
+use crate::index::Index;
+use crate::tree::{NodeId, View, SIZE_UNKNOWN};
+
+/// A file whose content cannot be produced. Carries the record's offset
+/// and key so the log line points at the bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewError {
+    pub path: String,
+    pub offset: Option<u64>,
+    pub key: Option<Vec<u8>>,
+    pub detail: String,
+}
+
+impl fmt::Display for ViewError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: cannot render", self.path)?;
+        if let Some(o) = self.offset {
+            write!(f, " record at offset {o}")?;
+        }
+        if let Some(k) = &self.key {
+            write!(f, " (key {})", show_key(k))?;
+        }
+        write!(f, ": {}", self.detail)
+    }
+}
+
+impl std::error::Error for ViewError {}
+
+impl Index {
+    fn view_error(&self, id: NodeId, offset: Option<u64>, detail: impl Into<String>) -> ViewError {
+        let key = offset.and_then(|o| entry_at(self.data(), o)).map(|e| e.user_key.to_vec());
+        ViewError { path: String::from_utf8_lossy(&self.tree.path(id)).into_owned(), offset, key, detail: detail.into() }
+    }
+
+    /// Whether the content is produced by rendering (and so is worth
+    /// caching) rather than copied from the mapping.
+    pub fn is_generated(&self, id: NodeId) -> bool {
+        matches!(
+            self.tree.node(id).view(),
+            View::DdbSchema(_) | View::DdbItem(_) | View::S3Bucket(_) | View::S3Sidecar(_) | View::EntryList(_)
+        )
+    }
+
+    /// Renders a whole generated (or small static) file.
+    pub fn render(&self, id: NodeId) -> Result<Vec<u8>, ViewError> {
+        let data = self.data();
+        let entry = |off: u64| entry_at(data, off).ok_or_else(|| self.view_error(id, Some(off), "entry unreadable"));
+        let mut out = Vec::new();
+        match self.tree.node(id).view() {
+            View::Dir { .. } => return Err(self.view_error(id, None, "is a directory")),
+            View::Static(i) => out.extend_from_slice(&self.side.statics[i as usize]),
+            View::Checksums => out = render_checksums(self).map_err(|d| self.view_error(id, None, d))?,
+            View::DdbSchema(off) => {
+                let e = entry(off)?;
+                let schema = proto::parse_schema(e.body).map_err(|err| self.view_error(id, Some(off), err.to_string()))?;
+                ddb::schema_json(&schema, &mut out);
+            }
+            View::DdbItem(off) => {
+                let e = entry(off)?;
+                ddb::item_json(e.body, &mut out).map_err(|err| self.view_error(id, Some(off), err.to_string()))?;
+            }
+            View::S3Bucket(off) => {
+                let e = entry(off)?;
+                s3r::bucket_json(e.user_key, e.body, &mut out).map_err(|d| self.view_error(id, Some(off), d))?;
+            }
+            View::S3Sidecar(off) => {
+                let e = entry(off)?;
+                s3r::sidecar_json(e.body, &mut out).map_err(|d| self.view_error(id, Some(off), d))?;
+            }
+            View::EntryList(i) => {
+                for &off in self.side.entry_lists[i as usize].iter() {
+                    s3r::upload_record(data, off, &mut out);
+                }
+            }
+            View::S3Body(_) | View::RawBody(_) => {
+                let size = self.size(id)?;
+                out = vec![0u8; size as usize];
+                let n = self.read(id, 0, &mut out)?;
+                out.truncate(n);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The exact byte size of a file (generated files are rendered once to
+    /// learn it; the size is then cached in the node).
+    pub fn size(&self, id: NodeId) -> Result<u64, ViewError> {
+        let node = self.tree.node(id);
+        if let View::Dir { .. } = node.view() {
+            return Ok(0);
+        }
+        let s = node.stored_size();
+        if s != SIZE_UNKNOWN {
+            return Ok(s);
+        }
+        let n = self.render(id)?.len() as u64;
+        node.store_size(n);
+        Ok(n)
+    }
+
+    /// Reads file bytes at `offset` into `buf`; returns how many were read.
+    /// Bodies are copied straight from the mapping; generated files are
+    /// rendered (callers that read them in pieces should cache).
+    pub fn read(&self, id: NodeId, offset: u64, buf: &mut [u8]) -> Result<usize, ViewError> {
+        let data = self.data();
+        match self.tree.node(id).view() {
+            View::S3Body(obj) => self.side.s3.read(data, obj, offset, buf).map_err(|e| {
+                let manifest = self.side.s3.manifest_offset(obj);
+                match e {
+                    crate::adapters::s3::BodyError::DigestMismatch { at } => self.view_error(
+                        id,
+                        Some(manifest),
+                        format!("chunk payload at offset {at} does not match its SHA-256 digest"),
+                    ),
+                }
+            }),
+            View::RawBody(off) => {
+                let e = entry_at(data, off).ok_or_else(|| self.view_error(id, Some(off), "entry unreadable"))?;
+                Ok(copy_at(e.body, offset, buf))
+            }
+            View::Static(i) => Ok(copy_at(&self.side.statics[i as usize], offset, buf)),
+            _ => {
+                let bytes = self.render(id)?;
+                Ok(copy_at(&bytes, offset, buf))
+            }
+        }
+    }
+
+    /// Commit timestamp (HLC) of the record that produced a node; the
+    /// snapshot's own for directories and generated aggregates.
+    pub fn mtime_ts(&self, id: NodeId) -> u64 {
+        let data = self.data();
+        let of = |off: u64| entry_at(data, off).map(|e| e.header.commit_ts);
+        let ts = match self.tree.node(id).view() {
+            View::DdbSchema(o) | View::DdbItem(o) | View::S3Bucket(o) | View::S3Sidecar(o) | View::RawBody(o) => {
+                of(o)
+            }
+            View::S3Body(obj) => of(self.side.s3.manifest_offset(obj)),
+            _ => None,
+        };
+        ts.unwrap_or(self.layout.last_commit_ts)
+    }
+}
+
+/// Copies `src[offset..]` into `buf`, returning the count.
+pub fn copy_at(src: &[u8], offset: u64, buf: &mut [u8]) -> usize {
+    let Ok(start) = usize::try_from(offset) else { return 0 };
+    if start >= src.len() {
+        return 0;
+    }
+    let n = (src.len() - start).min(buf.len());
+    buf[..n].copy_from_slice(&src[start..start + n]);
+    n
+}
+
+/// HLC timestamp → (seconds, nanoseconds) since the epoch.
+pub fn hlc_to_unix(ts: u64) -> (i64, u32) {
+    let ms = ts >> 16;
+    ((ms / 1000) as i64, ((ms % 1000) * 1_000_000) as u32)
+}
