@@ -14,3 +14,8 @@ pub mod keys;
 pub mod mvcc;
 pub mod tree;
 pub mod views;
+
+pub mod cli;
+pub mod extract;
+pub mod info;
+pub mod progress;

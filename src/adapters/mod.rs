@@ -3,6 +3,7 @@
 //! tree as views. Renderers that turn a view into bytes live beside them.
 
 pub mod dynamodb;
+pub mod encode;
 pub mod s3;
 
 use std::fmt;

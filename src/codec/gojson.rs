@@ -95,26 +95,13 @@ struct Esc {
 impl Esc {
     #[inline]
     fn short(c: u8) -> Esc {
-        Esc {
-            buf: [b'\\', c, 0, 0, 0, 0],
-            len: 2,
-        }
+        Esc { buf: [b'\\', c, 0, 0, 0, 0], len: 2 }
     }
 
     /// `\u00XX` for an ASCII byte.
     #[inline]
     fn byte(b: u8) -> Esc {
-        Esc {
-            buf: [
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[(b >> 4) as usize],
-                HEX[(b & 0xF) as usize],
-            ],
-            len: 6,
-        }
+        Esc { buf: [b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 0xF) as usize]], len: 6 }
     }
 
     #[inline]
@@ -337,11 +324,7 @@ impl Digits {
         if self.nd > 17 {
             return None;
         }
-        Some(
-            self.digits()
-                .iter()
-                .fold(0u64, |acc, &c| acc * 10 + u64::from(c.wrapping_sub(b'0'))),
-        )
+        Some(self.digits().iter().fold(0u64, |acc, &c| acc * 10 + u64::from(c.wrapping_sub(b'0'))))
     }
 
     /// Replaces the digits by those of `n` scaled by 10^k (value = n × 10^k).
@@ -456,17 +439,10 @@ fn cmp_pow10_pow2(k: i32, g: i32) -> std::cmp::Ordering {
 fn shortest_digits(v: f64) -> Digits {
     use fmt::Write as _;
     let a = v.abs();
-    let mut sb = StackBuf {
-        buf: [0; 40],
-        len: 0,
-    };
+    let mut sb = StackBuf { buf: [0; 40], len: 0 };
     let _ = write!(sb, "{a:e}");
     let text = &sb.buf[..sb.len];
-    let mut dg = Digits {
-        d: [0; 20],
-        nd: 0,
-        dp: 0,
-    };
+    let mut dg = Digits { d: [0; 20], nd: 0, dp: 0 };
     let mut exp_part: &[u8] = b"0";
     for (i, &c) in text.iter().enumerate() {
         match c {
@@ -481,10 +457,7 @@ fn shortest_digits(v: f64) -> Digits {
             _ => {} // the decimal point
         }
     }
-    let exp10: i32 = std::str::from_utf8(exp_part)
-        .ok()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(0);
+    let exp10: i32 = std::str::from_utf8(exp_part).ok().and_then(|t| t.parse().ok()).unwrap_or(0);
     dg.dp = exp10 + 1;
     // Rust never emits trailing zeros for shortest output, but be safe.
     while dg.nd > 1 && dg.d[dg.nd - 1] == b'0' {
@@ -496,11 +469,7 @@ fn shortest_digits(v: f64) -> Digits {
         let bits = a.to_bits();
         let biased = ((bits >> 52) & 0x7FF) as i32;
         let frac = bits & ((1u64 << 52) - 1);
-        let (m, e) = if biased == 0 {
-            (frac, -1074)
-        } else {
-            (frac | (1u64 << 52), biased - 1075)
-        };
+        let (m, e) = if biased == 0 { (frac, -1074) } else { (frac | (1u64 << 52), biased - 1075) };
         let k = dg.dp - dg.nd as i32; // value of the digits = big × 10^k
         let lower_gap_halved = biased > 1 && frac == 0;
         let even_ok = |g: i32| match cmp_pow10_pow2(k, g) {
@@ -766,11 +735,7 @@ pub fn validate_json(src: &[u8]) -> Result<(), InvalidJson> {
         loop {
             i = skip_ws(src, i);
             let Some(is_obj) = stack.top() else {
-                return if i == src.len() {
-                    Ok(())
-                } else {
-                    Err(InvalidJson { offset: i })
-                };
+                return if i == src.len() { Ok(()) } else { Err(InvalidJson { offset: i }) };
             };
             match src.get(i) {
                 Some(b',') => {
@@ -870,11 +835,7 @@ impl KindStack {
     const INLINE: usize = 128;
 
     fn new() -> Self {
-        KindStack {
-            len: 0,
-            inline: 0,
-            spill: Vec::new(),
-        }
+        KindStack { len: 0, inline: 0, spill: Vec::new() }
     }
 
     #[inline]
@@ -998,20 +959,14 @@ impl<'a> JsonWriter<'a> {
     /// Ends the writer, checking (in debug builds) that exactly one complete
     /// value was written.
     pub fn finish(self) {
-        debug_assert!(
-            self.complete && self.stack.len() == 0,
-            "JsonWriter finished with an incomplete value"
-        );
+        debug_assert!(self.complete && self.stack.len() == 0, "JsonWriter finished with an incomplete value");
     }
 
     /// Terminates the current top-level value with `\n` (what
     /// `json.Encoder.Encode` appends) and allows another top-level value —
     /// one writer can produce a whole JSONL file.
     pub fn end_line(&mut self) {
-        debug_assert!(
-            self.complete && self.stack.len() == 0,
-            "end_line before the value is complete"
-        );
+        debug_assert!(self.complete && self.stack.len() == 0, "end_line before the value is complete");
         self.out.push(b'\n');
         self.complete = false;
         self.empty = true;
@@ -1078,8 +1033,7 @@ impl<'a> JsonWriter<'a> {
 
     pub fn bool(&mut self, v: bool) {
         self.before_value();
-        self.out
-            .extend_from_slice(if v { b"true" as &[u8] } else { b"false" });
+        self.out.extend_from_slice(if v { b"true" as &[u8] } else { b"false" });
         self.after_value();
     }
 
@@ -1305,10 +1259,7 @@ mod tests {
         }
         assert_eq!(both(b""), "\"\"");
         assert_eq!(both(b"a\"b\\c/d"), "\"a\\\"b\\\\c/d\"");
-        assert_eq!(
-            both(b"line1\nline2\r\n\ttab"),
-            "\"line1\\nline2\\r\\n\\ttab\""
-        );
+        assert_eq!(both(b"line1\nline2\r\n\ttab"), "\"line1\\nline2\\r\\n\\ttab\"");
     }
 
     #[test]
@@ -1317,10 +1268,7 @@ mod tests {
             q(b"<a href=\"x\">&</a>", true),
             "\"\\u003ca href=\\\"x\\\"\\u003e\\u0026\\u003c/a\\u003e\""
         );
-        assert_eq!(
-            q(b"<a href=\"x\">&</a>", false),
-            "\"<a href=\\\"x\\\">&</a>\""
-        );
+        assert_eq!(q(b"<a href=\"x\">&</a>", false), "\"<a href=\\\"x\\\">&</a>\"");
         assert_eq!(q(b"x<y", true), "\"x\\u003cy\"");
         assert_eq!(q(b"&&", true), "\"\\u0026\\u0026\"");
         assert_eq!(q(b"&&", false), "\"&&\"");
@@ -1400,9 +1348,7 @@ mod tests {
                     b'\t' => out.extend_from_slice(b"\\t"),
                     0x08 => out.extend_from_slice(b"\\b"),
                     0x0C => out.extend_from_slice(b"\\f"),
-                    b'<' | b'>' | b'&' if html => {
-                        out.extend_from_slice(format!("\\u{:04x}", b).as_bytes())
-                    }
+                    b'<' | b'>' | b'&' if html => out.extend_from_slice(format!("\\u{:04x}", b).as_bytes()),
                     0..=0x1F => out.extend_from_slice(format!("\\u{:04x}", b).as_bytes()),
                     _ => out.push(b),
                 }
@@ -1425,9 +1371,7 @@ mod tests {
                 out.extend_from_slice(b"\\ufffd");
                 i += 1;
             } else {
-                let c = std::str::from_utf8(&s[i..i + size])
-                    .ok()
-                    .and_then(|t| t.chars().next());
+                let c = std::str::from_utf8(&s[i..i + size]).ok().and_then(|t| t.chars().next());
                 match c {
                     Some('\u{2028}') => out.extend_from_slice(b"\\u2028"),
                     Some('\u{2029}') => out.extend_from_slice(b"\\u2029"),
@@ -1524,11 +1468,7 @@ mod tests {
         let mut out = String::new();
         let mut i = 0;
         while i < s.len() {
-            let n = if s[i] < 0x80 {
-                1
-            } else {
-                utf8_seq_len(&s[i..])
-            };
+            let n = if s[i] < 0x80 { 1 } else { utf8_seq_len(&s[i..]) };
             if n == 0 {
                 out.push('\u{FFFD}');
                 i += 1;
@@ -1976,13 +1916,9 @@ mod tests {
         w.u64(1);
         w.key(b"members");
         w.begin_array();
-        for (m, s) in [
-            ("alice", 100.0),
-            ("bob", 85.5),
-            ("carol", f64::INFINITY),
-            ("dave", 1e21),
-            ("eve", 1.25e-7),
-        ] {
+        for (m, s) in
+            [("alice", 100.0), ("bob", 85.5), ("carol", f64::INFINITY), ("dave", 1e21), ("eve", 1.25e-7)]
+        {
             w.begin_object();
             w.key(b"member");
             w.string(m.as_bytes());
@@ -2027,8 +1963,7 @@ mod tests {
         w.key(b"message_attributes");
         w.begin_object();
         w.key(b"trace");
-        w.raw(b" { \"DataType\" : \"String\",\n \"StringValue\":\"a<b\\u003c\" } ")
-            .expect("valid");
+        w.raw(b" { \"DataType\" : \"String\",\n \"StringValue\":\"a<b\\u003c\" } ").expect("valid");
         w.end_object();
         w.key(b"empty");
         w.begin_array();
@@ -2103,7 +2038,8 @@ mod tests {
         let mut w = JsonWriter::compact(&mut out, false);
         w.raw(frag.as_bytes()).expect("valid");
         w.finish();
-        let want = "{\"a\":[1,2.5e-3,{\"x<\":\"y&\u{2028}\"},[],{}],\"b\":true,\"c\":null,\"d\":\"\\u2028\\n\"}";
+        let want =
+            "{\"a\":[1,2.5e-3,{\"x<\":\"y&\u{2028}\"},[],{}],\"b\":true,\"c\":null,\"d\":\"\\u2028\\n\"}";
         assert_eq!(String::from_utf8(out).expect("utf8"), want);
     }
 
@@ -2232,9 +2168,7 @@ mod tests {
     fn go_golden() {
         let data = include_str!("testdata/go_golden.txt");
         let unhex = |h: &str| -> Vec<u8> {
-            (0..h.len() / 2)
-                .map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).expect("hex"))
-                .collect()
+            (0..h.len() / 2).map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).expect("hex")).collect()
         };
         let mut counts = [0usize; 4];
         for line in data.lines() {
@@ -2288,9 +2222,6 @@ mod tests {
                 _ => {}
             }
         }
-        assert!(
-            counts.iter().take(3).all(|&c| c > 0),
-            "golden file incomplete: {counts:?}"
-        );
+        assert!(counts.iter().take(3).all(|&c| c > 0), "golden file incomplete: {counts:?}");
     }
 }

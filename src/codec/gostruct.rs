@@ -51,7 +51,7 @@ impl GoObject {
         if let Some(v) = self.0.get(name) {
             return Some(v);
         }
-        self.0.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v).last()
+        self.0.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v).next_back()
     }
 
     pub fn str(&self, name: &str) -> Result<String, String> {
@@ -110,11 +110,18 @@ impl GoObject {
     pub fn u64_list(&self, name: &str) -> Result<Option<Vec<u64>>, String> {
         match self.field(name) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::Array(a)) => a
-                .iter()
-                .map(|v| if v.is_null() { Ok(0) } else { as_u64(v).ok_or_else(|| mismatch(name, v, "uint64")) })
-                .collect::<Result<Vec<_>, _>>()
-                .map(Some),
+            Some(Value::Array(a)) => {
+                a.iter()
+                    .map(|v| {
+                        if v.is_null() {
+                            Ok(0)
+                        } else {
+                            as_u64(v).ok_or_else(|| mismatch(name, v, "uint64"))
+                        }
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Some)
+            }
             Some(v) => Err(mismatch(name, v, "[]uint64")),
         }
     }
@@ -168,7 +175,9 @@ mod tests {
 
     #[test]
     fn go_like_field_rules() {
-        let o = GoObject::parse(br#"{"Upload_ID":"u1","size_bytes":11,"extra":[1],"parts":null,"etag":null}"#).unwrap();
+        let o =
+            GoObject::parse(br#"{"Upload_ID":"u1","size_bytes":11,"extra":[1],"parts":null,"etag":null}"#)
+                .unwrap();
         assert_eq!(o.str("upload_id").unwrap(), "u1");
         assert_eq!(o.u64("size_bytes").unwrap(), 11);
         assert_eq!(o.str("etag").unwrap(), "");

@@ -272,118 +272,43 @@ mod tests {
 
     #[test]
     fn known_values() {
-        assert_eq!(
-            format_unix_ms_rfc3339(1_714_400_000_000),
-            "2024-04-29T14:13:20Z"
-        );
-        assert_eq!(
-            format_unix_ms_rfc3339(1_714_400_000_123),
-            "2024-04-29T14:13:20.123Z"
-        );
-        assert_eq!(
-            format_unix_ms_rfc3339(1_714_400_000_100),
-            "2024-04-29T14:13:20.1Z"
-        );
-        assert_eq!(
-            format_unix_ms_rfc3339(1_714_400_000_010),
-            "2024-04-29T14:13:20.01Z"
-        );
+        assert_eq!(format_unix_ms_rfc3339(1_714_400_000_000), "2024-04-29T14:13:20Z");
+        assert_eq!(format_unix_ms_rfc3339(1_714_400_000_123), "2024-04-29T14:13:20.123Z");
+        assert_eq!(format_unix_ms_rfc3339(1_714_400_000_100), "2024-04-29T14:13:20.1Z");
+        assert_eq!(format_unix_ms_rfc3339(1_714_400_000_010), "2024-04-29T14:13:20.01Z");
         assert_eq!(format_unix_ms_rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(format_unix_ms_rfc3339(-1), "1969-12-31T23:59:59.999Z");
         assert_eq!(format_unix_ms_rfc3339(-1_000), "1969-12-31T23:59:59Z");
-        assert_eq!(
-            format_unix_ms_rfc3339(-86_400_001),
-            "1969-12-30T23:59:59.999Z"
-        );
-        assert_eq!(
-            format_unix_ms_rfc3339(951_782_400_000),
-            "2000-02-29T00:00:00Z"
-        );
-        assert_eq!(
-            format_unix_ms_rfc3339(951_868_800_000),
-            "2000-03-01T00:00:00Z"
-        );
-        assert_eq!(
-            format_unix_ms_rfc3339(4_107_542_400_000),
-            "2100-03-01T00:00:00Z"
-        );
-        assert_eq!(
-            format_unix_ms_rfc3339(4_107_456_000_000),
-            "2100-02-28T00:00:00Z"
-        );
-        assert_eq!(
-            format_unix_ms_rfc3339(1_709_164_800_000),
-            "2024-02-29T00:00:00Z"
-        );
+        assert_eq!(format_unix_ms_rfc3339(-86_400_001), "1969-12-30T23:59:59.999Z");
+        assert_eq!(format_unix_ms_rfc3339(951_782_400_000), "2000-02-29T00:00:00Z");
+        assert_eq!(format_unix_ms_rfc3339(951_868_800_000), "2000-03-01T00:00:00Z");
+        assert_eq!(format_unix_ms_rfc3339(4_107_542_400_000), "2100-03-01T00:00:00Z");
+        assert_eq!(format_unix_ms_rfc3339(4_107_456_000_000), "2100-02-28T00:00:00Z");
+        assert_eq!(format_unix_ms_rfc3339(1_709_164_800_000), "2024-02-29T00:00:00Z");
     }
 
     #[test]
     fn years_outside_four_digits() {
-        assert_eq!(
-            format_unix_ms_rfc3339(253_402_300_799_999),
-            "9999-12-31T23:59:59.999Z"
-        );
-        assert_eq!(
-            format_unix_ms_rfc3339(253_402_300_800_000),
-            "10000-01-01T00:00:00Z"
-        );
-        assert_eq!(
-            format_unix_ms_rfc3339(-62_135_596_800_000),
-            "0001-01-01T00:00:00Z"
-        );
-        assert_eq!(
-            format_unix_ms_rfc3339(-62_167_219_200_000),
-            "0000-01-01T00:00:00Z"
-        );
-        assert_eq!(
-            format_unix_ms_rfc3339(-62_167_219_200_001),
-            "-0001-12-31T23:59:59.999Z"
-        );
-        assert_eq!(
-            format_unix_ms_rfc3339(-62_198_755_200_000),
-            "-0001-01-01T00:00:00Z"
-        );
+        assert_eq!(format_unix_ms_rfc3339(253_402_300_799_999), "9999-12-31T23:59:59.999Z");
+        assert_eq!(format_unix_ms_rfc3339(253_402_300_800_000), "10000-01-01T00:00:00Z");
+        assert_eq!(format_unix_ms_rfc3339(-62_135_596_800_000), "0001-01-01T00:00:00Z");
+        assert_eq!(format_unix_ms_rfc3339(-62_167_219_200_000), "0000-01-01T00:00:00Z");
+        assert_eq!(format_unix_ms_rfc3339(-62_167_219_200_001), "-0001-12-31T23:59:59.999Z");
+        assert_eq!(format_unix_ms_rfc3339(-62_198_755_200_000), "-0001-01-01T00:00:00Z");
         // Largest HLC physical part: 2^48 - 1 ms.
-        assert_eq!(
-            format_unix_ms_rfc3339((1 << 48) - 1),
-            "10889-08-02T05:31:50.655Z"
-        );
-        assert_eq!(
-            format_unix_ms_rfc3339(i64::MAX),
-            "292278994-08-17T07:12:55.807Z"
-        );
-        assert_eq!(
-            format_unix_ms_rfc3339(i64::MIN),
-            "-292275055-05-16T16:47:04.192Z"
-        );
+        assert_eq!(format_unix_ms_rfc3339((1 << 48) - 1), "10889-08-02T05:31:50.655Z");
+        assert_eq!(format_unix_ms_rfc3339(i64::MAX), "292278994-08-17T07:12:55.807Z");
+        assert_eq!(format_unix_ms_rfc3339(i64::MIN), "-292275055-05-16T16:47:04.192Z");
     }
 
     #[test]
     fn nanos_variant() {
-        assert_eq!(
-            format_unix_nanos_rfc3339(1_714_400_000, 0),
-            "2024-04-29T14:13:20Z"
-        );
-        assert_eq!(
-            format_unix_nanos_rfc3339(1_714_400_000, 1),
-            "2024-04-29T14:13:20.000000001Z"
-        );
-        assert_eq!(
-            format_unix_nanos_rfc3339(1_714_400_000, 123_456_780),
-            "2024-04-29T14:13:20.12345678Z"
-        );
-        assert_eq!(
-            format_unix_nanos_rfc3339(1_714_400_000, 1_500_000_000),
-            "2024-04-29T14:13:21.5Z"
-        );
-        assert_eq!(
-            format_unix_nanos_rfc3339(-1, 999_999_999),
-            "1969-12-31T23:59:59.999999999Z"
-        );
-        assert_eq!(
-            format_unix_nanos_rfc3339(i64::MAX, u32::MAX),
-            "292277026596-12-04T15:30:11.294967295Z"
-        );
+        assert_eq!(format_unix_nanos_rfc3339(1_714_400_000, 0), "2024-04-29T14:13:20Z");
+        assert_eq!(format_unix_nanos_rfc3339(1_714_400_000, 1), "2024-04-29T14:13:20.000000001Z");
+        assert_eq!(format_unix_nanos_rfc3339(1_714_400_000, 123_456_780), "2024-04-29T14:13:20.12345678Z");
+        assert_eq!(format_unix_nanos_rfc3339(1_714_400_000, 1_500_000_000), "2024-04-29T14:13:21.5Z");
+        assert_eq!(format_unix_nanos_rfc3339(-1, 999_999_999), "1969-12-31T23:59:59.999999999Z");
+        assert_eq!(format_unix_nanos_rfc3339(i64::MAX, u32::MAX), "292277026596-12-04T15:30:11.294967295Z");
         assert!(format_unix_nanos_rfc3339(i64::MIN, 0).starts_with('-'));
     }
 
@@ -391,14 +316,8 @@ mod tests {
     fn hlc_helpers() {
         assert_eq!(format_hlc_rfc3339(0), None);
         let hlc = (1_714_400_000_123u64 << 16) | 0xabcd;
-        assert_eq!(
-            format_hlc_rfc3339(hlc).as_deref(),
-            Some("2024-04-29T14:13:20.123Z")
-        );
-        assert_eq!(
-            parse_rfc3339_to_hlc("2024-04-29T14:13:20.123Z"),
-            1_714_400_000_123u64 << 16
-        );
+        assert_eq!(format_hlc_rfc3339(hlc).as_deref(), Some("2024-04-29T14:13:20.123Z"));
+        assert_eq!(parse_rfc3339_to_hlc("2024-04-29T14:13:20.123Z"), 1_714_400_000_123u64 << 16);
         assert_eq!(parse_rfc3339_to_hlc(""), 0);
         assert_eq!(parse_rfc3339_to_hlc("garbage"), 0);
         assert_eq!(parse_rfc3339_to_hlc("1969-12-31T23:59:59.999Z"), 0);
@@ -415,36 +334,21 @@ mod tests {
         let p = parse_rfc3339_to_unix_ms;
         assert_eq!(p("2024-04-29T14:13:20Z"), Some(1_714_400_000_000));
         assert_eq!(p("2024-04-29T14:13:20.123Z"), Some(1_714_400_000_123));
-        assert_eq!(
-            p("2024-04-29T14:13:20.1239999999999Z"),
-            Some(1_714_400_000_123)
-        );
+        assert_eq!(p("2024-04-29T14:13:20.1239999999999Z"), Some(1_714_400_000_123));
         assert_eq!(p("2024-04-29T14:13:20,5Z"), Some(1_714_400_000_500));
         assert_eq!(p("2024-04-29T23:13:20+09:00"), Some(1_714_400_000_000));
         assert_eq!(p("2024-04-29T05:13:20-09:00"), Some(1_714_400_000_000));
         assert_eq!(p("2024-04-29T14:13:20+00:00"), Some(1_714_400_000_000));
         assert_eq!(p("2024-04-29T14:13:20-00:00"), Some(1_714_400_000_000));
         assert_eq!(p("2024-04-30T14:13:20+24:00"), Some(1_714_400_000_000));
-        assert_eq!(
-            p("2024-04-29T15:14:20+00:60"),
-            Some(1_714_400_000_000 + 60_000)
-        );
-        assert_eq!(
-            p("2024-04-29T4:13:20Z"),
-            Some(1_714_400_000_000 - 36_000_000)
-        );
+        assert_eq!(p("2024-04-29T15:14:20+00:60"), Some(1_714_400_000_000 + 60_000));
+        assert_eq!(p("2024-04-29T4:13:20Z"), Some(1_714_400_000_000 - 36_000_000));
         assert_eq!(p("2024-02-29T00:00:00Z"), Some(1_709_164_800_000));
         assert_eq!(p("2000-02-29T00:00:00Z"), Some(951_782_400_000));
         assert_eq!(p("1969-12-31T23:59:59.9995Z"), Some(-1));
         assert_eq!(p("0000-01-01T00:00:00Z"), Some(-62_167_219_200_000));
-        assert_eq!(
-            p("9999-12-31T23:59:59.999999999Z"),
-            Some(253_402_300_799_999)
-        );
-        assert_eq!(
-            parse_rfc3339("2024-04-29T14:13:20.000000001Z"),
-            Some((1_714_400_000, 1))
-        );
+        assert_eq!(p("9999-12-31T23:59:59.999999999Z"), Some(253_402_300_799_999));
+        assert_eq!(parse_rfc3339("2024-04-29T14:13:20.000000001Z"), Some((1_714_400_000, 1)));
     }
 
     #[test]

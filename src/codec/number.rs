@@ -17,15 +17,7 @@ use std::fmt;
 pub fn is_go_space(c: char) -> bool {
     matches!(
         c,
-        '\t' | '\n'
-            | '\u{0B}'
-            | '\u{0C}'
-            | '\r'
-            | ' '
-            | '\u{85}'
-            | '\u{A0}'
-            | '\u{1680}'
-            | '\u{2000}'
+        '\t' | '\n' | '\u{0B}' | '\u{0C}' | '\r' | ' ' | '\u{85}' | '\u{A0}' | '\u{1680}' | '\u{2000}'
             ..='\u{200A}' | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}'
     )
 }
@@ -194,22 +186,14 @@ fn scan_nat(r: &mut Reader<'_>, mut frac_ok: bool) -> Option<ScannedNat> {
     if count == 0 {
         if prefix == Prefix::Octal0 {
             // Lone "0" followed by a non-octal byte: Go reads it as decimal 0.
-            return Some(ScannedNat {
-                digits: Vec::new(),
-                base: 10,
-                count: 1,
-            });
+            return Some(ScannedNat { digits: Vec::new(), base: 10, count: 1 });
         }
         return None;
     }
     if let Some(dp) = dp {
         count = dp - count;
     }
-    Some(ScannedNat {
-        digits,
-        base,
-        count,
-    })
+    Some(ScannedNat { digits, base, count })
 }
 
 /// Go's `scanSign`: consumes one leading `+` or `-`.
@@ -249,10 +233,7 @@ fn scan_exponent(r: &mut Reader<'_>) -> Option<(i64, u32)> {
     let mut overflow = false;
     while let Some(c) = ch {
         if c.is_ascii_digit() {
-            match mag
-                .checked_mul(10)
-                .and_then(|m| m.checked_add(u64::from(c - b'0')))
-            {
+            match mag.checked_mul(10).and_then(|m| m.checked_add(u64::from(c - b'0'))) {
                 Some(m) => mag = m,
                 None => overflow = true,
             }
@@ -356,12 +337,7 @@ fn render_scaled(neg: bool, mut m: BigUint, mut e2: i64, mut e5: i64) -> String 
     if neg {
         out.push('-');
     }
-    push_scaled_decimal(
-        &mut out,
-        m,
-        e2.max(0).unsigned_abs(),
-        e5.max(0).unsigned_abs(),
-    );
+    push_scaled_decimal(&mut out, m, e2.max(0).unsigned_abs(), e5.max(0).unsigned_abs());
     let (d2, d5) = ((-e2).max(0).unsigned_abs(), (-e5).max(0).unsigned_abs());
     if d2 != 0 || d5 != 0 {
         out.push('/');
@@ -475,11 +451,7 @@ fn fraction_rat_string(num: &[u8], den: &[u8]) -> Option<String> {
 /// GCD via Lehmer's algorithm (Knuth, TAOCP 4.5.2, Algorithm L) so that huge
 /// operands of similar size stay near-quadratic in words rather than bits.
 fn lehmer_gcd(x: &BigUint, y: &BigUint) -> BigUint {
-    let (mut u, mut v) = if x >= y {
-        (x.clone(), y.clone())
-    } else {
-        (y.clone(), x.clone())
-    };
+    let (mut u, mut v) = if x >= y { (x.clone(), y.clone()) } else { (y.clone(), x.clone()) };
     loop {
         if v.is_zero() {
             return u;
@@ -489,10 +461,7 @@ fn lehmer_gcd(x: &BigUint, y: &BigUint) -> BigUint {
         }
         // Leading 62 bits of u and the same window of v.
         let shift = u.bits().saturating_sub(62);
-        let (mut uh, mut vh) = (
-            (&u >> shift).to_i128().unwrap_or(0),
-            (&v >> shift).to_i128().unwrap_or(0),
-        );
+        let (mut uh, mut vh) = ((&u >> shift).to_i128().unwrap_or(0), (&v >> shift).to_i128().unwrap_or(0));
         let (mut a, mut b, mut c, mut d): (i128, i128, i128, i128) = (1, 0, 0, 1);
         loop {
             // Stop where Algorithm L would stop, and also before any
@@ -595,8 +564,7 @@ pub fn ordered_number_bytes(text: &str) -> Result<Vec<u8>, NumberError> {
             if exp_part.is_empty() {
                 return Err(NumberError::EmptyExponent);
             }
-            let exp = go_parse_i64(exp_part)
-                .ok_or_else(|| NumberError::BadExponent(exp_part.to_owned()))?;
+            let exp = go_parse_i64(exp_part).ok_or_else(|| NumberError::BadExponent(exp_part.to_owned()))?;
             (rest.get(..idx).unwrap_or(""), exp)
         }
         None => (rest, 0),
@@ -627,9 +595,7 @@ pub fn ordered_number_bytes(text: &str) -> Result<Vec<u8>, NumberError> {
         return Ok(vec![NUM_ZERO]);
     }
     // Go computes this in int64 and silently wraps on overflow.
-    let exponent = (int_part.len() as i64)
-        .wrapping_add(exp10)
-        .wrapping_sub(leading_zeros as i64);
+    let exponent = (int_part.len() as i64).wrapping_add(exp10).wrapping_sub(leading_zeros as i64);
 
     let mut body = ordered_i64(exponent);
     body.push(NUM_SEPARATOR);
@@ -741,10 +707,7 @@ mod tests {
         assert_eq!(canon("-0.000"), "0");
         assert_eq!(canon("0e99999999"), "0");
         assert_eq!(canon("1.2e-2"), "3/250");
-        assert_eq!(
-            canon("12345678901234567890123456789012345678"),
-            "12345678901234567890123456789012345678"
-        );
+        assert_eq!(canon("12345678901234567890123456789012345678"), "12345678901234567890123456789012345678");
         assert_eq!(
             canon("9.9999999999999999999999999999999999999E+125"),
             format!("{}{}", "9".repeat(38), "0".repeat(88))
@@ -789,10 +752,10 @@ mod tests {
     #[test]
     fn go_rejections_return_trimmed_text() {
         for s in [
-            "", "+", "-", ".", "e5", "1e", "1e+", "1e_5", "1e5_", "_1", "1_", "1__0", "1._5",
-            "1_.5", "0x", "0x.p1", "0xp1", "0x1e2.g", "0x1e2..", "1.2.3", "1e5e5", "1 2", "0b102",
-            "1/0", "1/00", "1/-2", "/2", "1/", "-/2", "08/1", "1/08", "1.5/2", "1/2/3", "1e2/3",
-            "0x1.8e1x", "--1", "+-1", "inf", "NaN", "0_", "0__1", "1/_1",
+            "", "+", "-", ".", "e5", "1e", "1e+", "1e_5", "1e5_", "_1", "1_", "1__0", "1._5", "1_.5", "0x",
+            "0x.p1", "0xp1", "0x1e2.g", "0x1e2..", "1.2.3", "1e5e5", "1 2", "0b102", "1/0", "1/00", "1/-2",
+            "/2", "1/", "-/2", "08/1", "1/08", "1.5/2", "1/2/3", "1e2/3", "0x1.8e1x", "--1", "+-1", "inf",
+            "NaN", "0_", "0__1", "1/_1",
         ] {
             assert_eq!(canon(s), s.trim(), "{s:?} should be rejected");
         }
@@ -819,10 +782,7 @@ mod tests {
         assert_eq!(canon("0e9223372036854775808"), "0e9223372036854775808");
         assert_eq!(canon("0e-9223372036854775808"), "0");
         assert_eq!(canon("1e-9223372036854775808"), "1e-9223372036854775808");
-        assert_eq!(
-            canon("1.5e-9223372036854775808"),
-            "1.5e-9223372036854775808"
-        );
+        assert_eq!(canon("1.5e-9223372036854775808"), "1.5e-9223372036854775808");
         assert_eq!(canon("1e9223372036854775807"), "1e9223372036854775807");
     }
 
@@ -851,10 +811,7 @@ mod tests {
             }
             assert_eq!(lehmer_gcd(&a, &b), x, "round {round}");
         }
-        assert_eq!(
-            lehmer_gcd(&BigUint::zero(), &BigUint::from(7u32)),
-            BigUint::from(7u32)
-        );
+        assert_eq!(lehmer_gcd(&BigUint::zero(), &BigUint::from(7u32)), BigUint::from(7u32));
     }
 
     #[test]
@@ -869,33 +826,17 @@ mod tests {
     }
 
     fn hex(b: &[u8]) -> String {
-        b.iter()
-            .map(|x| format!("{x:02x}"))
-            .collect::<Vec<_>>()
-            .join(" ")
+        b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" ")
     }
 
     #[test]
     fn ordered_spec_example() {
-        assert_eq!(
-            ordered_number_bytes("1.50").unwrap(),
-            vec![0x02, 0x02, 0x01, 0x01, 0x00, 0x31, 0x35]
-        );
+        assert_eq!(ordered_number_bytes("1.50").unwrap(), vec![0x02, 0x02, 0x01, 0x01, 0x00, 0x31, 0x35]);
     }
 
     #[test]
     fn ordered_zero_forms() {
-        for s in [
-            "0",
-            "-0",
-            "+0",
-            "0.000",
-            ".0",
-            "0.",
-            "000e99",
-            " 0 ",
-            "0e-9223372036854775808",
-        ] {
+        for s in ["0", "-0", "+0", "0.000", ".0", "0.", "000e99", " 0 ", "0e-9223372036854775808"] {
             assert_eq!(ordered_number_bytes(s).unwrap(), vec![0x01], "{s:?}");
         }
     }
@@ -903,46 +844,22 @@ mod tests {
     #[test]
     fn ordered_values() {
         // 1 → exponent 1, digits "1".
-        assert_eq!(
-            hex(&ordered_number_bytes("1").unwrap()),
-            "02 02 01 01 00 31"
-        );
-        assert_eq!(
-            hex(&ordered_number_bytes("10").unwrap()),
-            "02 02 01 02 00 31"
-        );
-        assert_eq!(
-            hex(&ordered_number_bytes("1e1").unwrap()),
-            "02 02 01 02 00 31"
-        );
+        assert_eq!(hex(&ordered_number_bytes("1").unwrap()), "02 02 01 01 00 31");
+        assert_eq!(hex(&ordered_number_bytes("10").unwrap()), "02 02 01 02 00 31");
+        assert_eq!(hex(&ordered_number_bytes("1e1").unwrap()), "02 02 01 02 00 31");
         // 0.5 → exponent 0.
         assert_eq!(hex(&ordered_number_bytes("0.5").unwrap()), "02 01 00 35");
         // 0.05 → exponent -1: 00 ‖ !(01 01) = 00 fe fe.
-        assert_eq!(
-            hex(&ordered_number_bytes("0.05").unwrap()),
-            "02 00 fe fe 00 35"
-        );
+        assert_eq!(hex(&ordered_number_bytes("0.05").unwrap()), "02 00 fe fe 00 35");
         // -1.5 → 00 ‖ !(02 01 01 00 31 35).
-        assert_eq!(
-            hex(&ordered_number_bytes("-1.5").unwrap()),
-            "00 fd fe fe ff ce ca"
-        );
-        assert_eq!(
-            hex(&ordered_number_bytes("1e300").unwrap()),
-            "02 02 02 01 2d 00 31"
-        );
-        assert_eq!(
-            hex(&ordered_number_bytes("1e-130").unwrap()),
-            "02 00 fe 7e 00 31"
-        );
+        assert_eq!(hex(&ordered_number_bytes("-1.5").unwrap()), "00 fd fe fe ff ce ca");
+        assert_eq!(hex(&ordered_number_bytes("1e300").unwrap()), "02 02 02 01 2d 00 31");
+        assert_eq!(hex(&ordered_number_bytes("1e-130").unwrap()), "02 00 fe 7e 00 31");
         let d38 = "12345678901234567890123456789012345678";
         let mut want = vec![0x02, 0x02, 0x01, 38, 0x00];
         want.extend_from_slice(d38.as_bytes());
         assert_eq!(ordered_number_bytes(d38).unwrap(), want);
-        assert_eq!(
-            ordered_number_bytes(" +12.3400E 1 ").unwrap(),
-            ordered_number_bytes("123.4").unwrap()
-        );
+        assert_eq!(ordered_number_bytes(" +12.3400E 1 ").unwrap(), ordered_number_bytes("123.4").unwrap());
         // int64 extremes and Go's wrapping exponent arithmetic.
         assert_eq!(
             hex(&ordered_number_bytes("1e-9223372036854775808").unwrap()),
@@ -972,10 +889,7 @@ mod tests {
             ("1e  ", EmptyExponent),
             ("1e5.5", BadExponent("5.5".into())),
             ("1e1_0", BadExponent("1_0".into())),
-            (
-                "1e99999999999999999999",
-                BadExponent("99999999999999999999".into()),
-            ),
+            ("1e99999999999999999999", BadExponent("99999999999999999999".into())),
             ("1ee5", BadExponent("e5".into())),
             ("1..2", MultipleDecimalPoints),
             ("1.2.3e4", MultipleDecimalPoints),
@@ -1019,20 +933,14 @@ mod tests {
     fn ordering_matches_numeric_order() {
         let mut seed: u64 = 42;
         let mut next = |m: u64| {
-            seed = seed
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
             (seed >> 33) % m
         };
         let mut samples = Vec::new();
         for _ in 0..300 {
             let neg = next(2) == 0;
-            let int: String = (0..next(4))
-                .map(|_| char::from(b'0' + next(10) as u8))
-                .collect();
-            let mut frac: String = (0..next(4))
-                .map(|_| char::from(b'0' + next(10) as u8))
-                .collect();
+            let int: String = (0..next(4)).map(|_| char::from(b'0' + next(10) as u8)).collect();
+            let mut frac: String = (0..next(4)).map(|_| char::from(b'0' + next(10) as u8)).collect();
             if int.is_empty() && frac.is_empty() {
                 frac.push('7');
             }

@@ -205,7 +205,8 @@ mod tests {
 
     #[test]
     fn malformed_input_is_an_error_not_a_panic() {
-        for bad in [&[0x0a, 0x05, 1][..], &[0x80][..], &[0x00][..], &[0x0f][..], &[0xff; 11][..], &[0x0b][..]] {
+        for bad in [&[0x0a, 0x05, 1][..], &[0x80][..], &[0x00][..], &[0x0f][..], &[0xff; 11][..], &[0x0b][..]]
+        {
             assert!(validate(bad).is_err(), "{bad:?}");
         }
         // Fixed-width and group fields are skipped correctly.

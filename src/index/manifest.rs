@@ -15,7 +15,8 @@ pub const ELASTICKV_VERSION: &str = "dev";
 /// Raft index from a snapshot file name: `%016x.fsm` engine names are hex;
 /// anything else is parsed as decimal like upstream; 0 when neither.
 pub fn snapshot_index_from_path(path: &str) -> u64 {
-    let Some(stem) = Path::new(path).file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".fsm"))
+    let Some(stem) =
+        Path::new(path).file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".fsm"))
     else {
         return 0;
     };

@@ -137,7 +137,11 @@ pub struct Index {
 
 impl Index {
     /// Maps `path` read-only and indexes it.
-    pub fn open(path: &Path, options: DecodeOptions, progress: &mut dyn FnMut(u64)) -> Result<Index, IndexError> {
+    pub fn open(
+        path: &Path,
+        options: DecodeOptions,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<Index, IndexError> {
         let io = |source| IndexError::Io { path: path.display().to_string(), source };
         let file = File::open(path).map_err(io)?;
         let len = file.metadata().map_err(io)?.len();
@@ -164,7 +168,11 @@ impl Index {
         }
     }
 
-    fn build(backing: Backing, options: DecodeOptions, progress: &mut dyn FnMut(u64)) -> Result<Index, IndexError> {
+    fn build(
+        backing: Backing,
+        options: DecodeOptions,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<Index, IndexError> {
         let data: &[u8] = match &backing {
             Backing::Map(m) => m,
             Backing::Owned(v) => v,
@@ -226,8 +234,10 @@ impl Index {
         let manifest = manifest::render(&options, scan.layout.last_commit_ts);
         let manifest_len = manifest.len() as u64;
         let idx = side.add_static(manifest);
-        tree.file(TreeBuilder::ROOT, b"MANIFEST.json", View::Static(idx), manifest_len, 0).map_err(AdapterError::from)?;
-        tree.file(TreeBuilder::ROOT, b"CHECKSUMS", View::Checksums, SIZE_UNKNOWN, 0).map_err(AdapterError::from)?;
+        tree.file(TreeBuilder::ROOT, b"MANIFEST.json", View::Static(idx), manifest_len, 0)
+            .map_err(AdapterError::from)?;
+        tree.file(TreeBuilder::ROOT, b"CHECKSUMS", View::Checksums, SIZE_UNKNOWN, 0)
+            .map_err(AdapterError::from)?;
         let (tree, replaced) = tree.finish().map_err(AdapterError::from)?;
         for p in &replaced {
             log::warn!("two records produce {p}; kept the one a later snapshot entry wrote");

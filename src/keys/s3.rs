@@ -187,10 +187,9 @@ mod tests {
     #[test]
     fn spec_blob_key_parses() {
         // Row 4 of dynamodb-s3.md B8, after the 9-byte "!s3|blob|" prefix.
-        let key = hex(
-            "21 73 33 7c 62 6c 6f 62 7c 70 68 6f 74 6f 73 00 01 00 00 00 00 00 00 00 02 32 30 32 36
-             2f 61 2e 74 78 74 00 01 75 31 00 01 00 00 00 00 00 00 00 01 00 00 00 00 00 00 00 00",
-        );
+        let key =
+            hex("21 73 33 7c 62 6c 6f 62 7c 70 68 6f 74 6f 73 00 01 00 00 00 00 00 00 00 02 32 30 32 36
+             2f 61 2e 74 78 74 00 01 75 31 00 01 00 00 00 00 00 00 00 01 00 00 00 00 00 00 00 00");
         assert_eq!(key.len(), 57);
         let rest = &key[9..];
         let k = parse_chunk(rest).unwrap();

@@ -69,20 +69,18 @@ pub enum SegmentError {
 impl fmt::Display for SegmentError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SegmentError::TooLong => write!(
-                f,
-                "invalid encoded filename segment: longer than {MAX_SEGMENT_BYTES} bytes"
-            ),
+            SegmentError::TooLong => {
+                write!(f, "invalid encoded filename segment: longer than {MAX_SEGMENT_BYTES} bytes")
+            }
             SegmentError::ShaFallbackNeedsKeymap => {
                 f.write_str("filename uses SHA fallback; consult KEYMAP.jsonl")
             }
             SegmentError::BadBase64 => {
                 f.write_str("invalid encoded filename segment: bad base64url after b64.")
             }
-            SegmentError::BadPercentEscape { pos } => write!(
-                f,
-                "invalid encoded filename segment: bad percent escape at offset {pos}"
-            ),
+            SegmentError::BadPercentEscape { pos } => {
+                write!(f, "invalid encoded filename segment: bad percent escape at offset {pos}")
+            }
             SegmentError::ForbiddenByte { pos, byte } => write!(
                 f,
                 "invalid encoded filename segment: unexpected raw byte 0x{byte:02x} at offset {pos}"
@@ -158,10 +156,7 @@ fn encode_into<S: AsciiSink>(raw: &[u8], out: &mut S) {
     // The two ambiguous shapes consist of unreserved bytes only, so they
     // survive percent-encoding unchanged: checking `raw` is the same as
     // checking the encoded form, and lets us decide before writing anything.
-    if raw.len() > MAX_SEGMENT_BYTES
-        || looks_like_sha_fallback(raw)
-        || raw.starts_with(BINARY_PREFIX)
-    {
+    if raw.len() > MAX_SEGMENT_BYTES || looks_like_sha_fallback(raw) || raw.starts_with(BINARY_PREFIX) {
         sha_fallback_into(raw, out);
         return;
     }
@@ -235,9 +230,7 @@ fn b64_nopad_len(n: usize) -> usize {
 
 fn encode_binary_into<S: AsciiSink>(raw: &[u8], out: &mut S) {
     // Checking the length first avoids encoding inputs that cannot fit.
-    if raw.len() > MAX_SEGMENT_BYTES
-        || BINARY_PREFIX.len() + b64_nopad_len(raw.len()) > MAX_SEGMENT_BYTES
-    {
+    if raw.len() > MAX_SEGMENT_BYTES || BINARY_PREFIX.len() + b64_nopad_len(raw.len()) > MAX_SEGMENT_BYTES {
         sha_fallback_into(raw, out);
         return;
     }
@@ -397,17 +390,11 @@ mod tests {
         let a240 = vec![b'a'; 240];
         assert_eq!(enc(&a240), "a".repeat(240));
         let a241 = vec![b'a'; 241];
-        assert_eq!(
-            enc(&a241),
-            format!("ec6e326ef29fe322b62111584194c54e__{}", "a".repeat(64))
-        );
+        assert_eq!(enc(&a241), format!("ec6e326ef29fe322b62111584194c54e__{}", "a".repeat(64)));
         let s80 = vec![b'/'; 80];
         assert_eq!(enc(&s80), "%2F".repeat(80));
         let s81 = vec![b'/'; 81];
-        assert_eq!(
-            enc(&s81),
-            format!("2a5bc5b1b5314ecd2a310f8d021df0d1__{}", "%2F".repeat(64))
-        );
+        assert_eq!(enc(&s81), format!("2a5bc5b1b5314ecd2a310f8d021df0d1__{}", "%2F".repeat(64)));
         assert_eq!(encode_binary_segment(&[0, 1, 2, 3]), "b64.AAECAw");
         assert_eq!(encode_binary_segment(&[0xff, 0xfe]), "b64.__4");
     }
@@ -422,10 +409,7 @@ mod tests {
         assert_eq!(s, "x/72ef1a090c013093607ce5a62f598cf4__b64.foo");
         let mut v = b"p/".to_vec();
         encode_segment_into(&[b'/'; 81], &mut v);
-        assert_eq!(
-            v,
-            format!("p/2a5bc5b1b5314ecd2a310f8d021df0d1__{}", "%2F".repeat(64)).as_bytes()
-        );
+        assert_eq!(v, format!("p/2a5bc5b1b5314ecd2a310f8d021df0d1__{}", "%2F".repeat(64)).as_bytes());
         let mut v = b"q".to_vec();
         encode_binary_segment_into(&[0, 1, 2, 3], &mut v);
         assert_eq!(v, b"qb64.AAECAw");
@@ -450,10 +434,7 @@ mod tests {
         let raw = vec![0x80u8; 1000];
         let e = enc(&raw);
         assert_eq!(e.len(), 32 + 2 + 64 * 3);
-        assert_eq!(
-            decode_segment(&e),
-            Err(SegmentError::ShaFallbackNeedsKeymap)
-        );
+        assert_eq!(decode_segment(&e), Err(SegmentError::ShaFallbackNeedsKeymap));
     }
 
     #[test]
@@ -512,16 +493,7 @@ mod tests {
                 assert!(is_sha_fallback_name(&b));
             }
         }
-        for raw in [
-            &b"orders"[..],
-            b"a b",
-            b"~x",
-            b"3/2",
-            b"",
-            b".",
-            b"..",
-            b"%41",
-        ] {
+        for raw in [&b"orders"[..], b"a b", b"~x", b"3/2", b"", b".", b"..", b"%41"] {
             assert_eq!(decode_segment(&enc(raw)).as_deref(), Ok(raw));
         }
     }
@@ -536,30 +508,12 @@ mod tests {
     fn decode_errors() {
         assert_eq!(decode_segment(&"a".repeat(241)), Err(SegmentError::TooLong));
         assert_eq!(decode_segment(&"a".repeat(240)), Ok(vec![b'a'; 240]));
-        assert_eq!(
-            decode_segment("%"),
-            Err(SegmentError::BadPercentEscape { pos: 0 })
-        );
-        assert_eq!(
-            decode_segment("ab%4"),
-            Err(SegmentError::BadPercentEscape { pos: 2 })
-        );
-        assert_eq!(
-            decode_segment("a%G1"),
-            Err(SegmentError::BadPercentEscape { pos: 1 })
-        );
-        assert_eq!(
-            decode_segment("a%1G"),
-            Err(SegmentError::BadPercentEscape { pos: 1 })
-        );
-        assert_eq!(
-            decode_segment("a~b"),
-            Err(SegmentError::ForbiddenByte { pos: 1, byte: b'~' })
-        );
-        assert_eq!(
-            decode_segment("a b"),
-            Err(SegmentError::ForbiddenByte { pos: 1, byte: b' ' })
-        );
+        assert_eq!(decode_segment("%"), Err(SegmentError::BadPercentEscape { pos: 0 }));
+        assert_eq!(decode_segment("ab%4"), Err(SegmentError::BadPercentEscape { pos: 2 }));
+        assert_eq!(decode_segment("a%G1"), Err(SegmentError::BadPercentEscape { pos: 1 }));
+        assert_eq!(decode_segment("a%1G"), Err(SegmentError::BadPercentEscape { pos: 1 }));
+        assert_eq!(decode_segment("a~b"), Err(SegmentError::ForbiddenByte { pos: 1, byte: b'~' }));
+        assert_eq!(decode_segment("a b"), Err(SegmentError::ForbiddenByte { pos: 1, byte: b' ' }));
         assert_eq!(
             decode_segment_bytes(&[b'a', 0xff]),
             Err(SegmentError::ForbiddenByte { pos: 1, byte: 0xff })
@@ -619,9 +573,7 @@ mod tests {
     fn matches_reference_algorithm() {
         let mut seed: u64 = 7;
         let mut next = |m: u64| {
-            seed = seed
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
             (seed >> 33) % m
         };
         let alphabets: [&[u8]; 3] = [b"0123456789abcdefABCDEF_", b"b64.x/ %~", b"aZ9-._"];
@@ -653,10 +605,7 @@ mod tests {
         assert_eq!(b64url_nopad_decode(b"__7"), Some(vec![0xff, 0xfe]));
         assert_eq!(b64url_nopad_decode(b"AB"), Some(vec![0]));
         // CR/LF are skipped anywhere.
-        assert_eq!(
-            b64url_nopad_decode(b"AA\r\nEC\nAw\r"),
-            Some(vec![0, 1, 2, 3])
-        );
+        assert_eq!(b64url_nopad_decode(b"AA\r\nEC\nAw\r"), Some(vec![0, 1, 2, 3]));
         assert_eq!(b64url_nopad_decode(b"A\n"), None);
         assert_eq!(b64url_nopad_decode(b""), Some(vec![]));
         assert_eq!(b64url_nopad_decode(b"\n\r"), Some(vec![]));
@@ -664,10 +613,7 @@ mod tests {
         assert_eq!(b64url_nopad_decode(b"AA A"), None);
         for len in 0..40usize {
             let raw: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
-            assert_eq!(
-                b64url_nopad_decode(b64url_nopad(&raw).as_bytes()),
-                Some(raw)
-            );
+            assert_eq!(b64url_nopad_decode(b64url_nopad(&raw).as_bytes()), Some(raw));
         }
     }
 }

@@ -13,9 +13,17 @@ pub const NAME_MAX: usize = 255;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TreeError {
     /// Two producers want the same path, or a path is both file and dir.
-    Conflict { path: String, detail: &'static str },
-    NameTooLong { path: String, len: usize },
-    BadName { path: String },
+    Conflict {
+        path: String,
+        detail: &'static str,
+    },
+    NameTooLong {
+        path: String,
+        len: usize,
+    },
+    BadName {
+        path: String,
+    },
 }
 
 impl fmt::Display for TreeError {
@@ -152,7 +160,14 @@ impl TreeBuilder {
     }
 
     /// Adds a file. `size` may be [`super::SIZE_UNKNOWN`].
-    pub fn file(&mut self, dir: DirId, name: &[u8], view: View, size: u64, rank: u64) -> Result<(), TreeError> {
+    pub fn file(
+        &mut self,
+        dir: DirId,
+        name: &[u8],
+        view: View,
+        size: u64,
+        rank: u64,
+    ) -> Result<(), TreeError> {
         self.check_name(dir, name)?;
         let (name_off, name_len) = self.push_name(name);
         self.files.push(PendingFile { dir, name_off, name_len, view, size, rank });
@@ -300,7 +315,13 @@ impl TreeBuilder {
                     let did = dorder[i].2;
                     let d = &self.dirs[did as usize];
                     queue.push((did, nodes.len() as NodeId));
-                    nodes.push(Node::new(d.name_off, d.name_len as usize, nid, View::Dir { first: 0, count: 0 }, 0));
+                    nodes.push(Node::new(
+                        d.name_off,
+                        d.name_len as usize,
+                        nid,
+                        View::Dir { first: 0, count: 0 },
+                        0,
+                    ));
                     subdirs += 1;
                 }
             }

@@ -11,7 +11,10 @@ pub const SIZE_UNKNOWN: u64 = u64::MAX;
 /// snapshot mapping; indices point into the side tables of the index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
-    Dir { first: NodeId, count: u32 },
+    Dir {
+        first: NodeId,
+        count: u32,
+    },
     /// Bytes rendered while indexing (MANIFEST.json, KEYMAP.jsonl, …).
     Static(u32),
     /// `CHECKSUMS`, hashed on first read.
@@ -86,7 +89,13 @@ pub struct Node {
 impl Node {
     pub(crate) fn new(name_off: usize, name_len: usize, parent: NodeId, view: View, size: u64) -> Node {
         let (tag, payload) = view.pack();
-        Node { name: ((name_off as u64) << 16) | name_len as u64, payload, size: AtomicU64::new(size), parent, tag }
+        Node {
+            name: ((name_off as u64) << 16) | name_len as u64,
+            payload,
+            size: AtomicU64::new(size),
+            parent,
+            tag,
+        }
     }
 
     pub(crate) fn name_range(&self) -> (usize, usize) {

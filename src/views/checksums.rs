@@ -93,24 +93,35 @@ fn compute(index: &Index) -> Result<Vec<u8>, String> {
             .collect();
         jobs.into_iter().map(|j| j.join().unwrap_or_else(|_| Err("hashing thread panicked".into()))).collect()
     });
-    let mut out = Vec::new();
-    let mut i = 0;
+    let mut lines = Vec::with_capacity(files.len());
+    let mut paths = files.into_iter();
     for part in digests {
         for d in part? {
-            let (esc, p) = escaped(&files[i].0);
-            if esc {
-                out.push(b'\\');
-            }
-            for b in d {
-                out.extend_from_slice(format!("{b:02x}").as_bytes());
-            }
-            out.extend_from_slice(b"  ");
-            out.extend_from_slice(&p);
-            out.push(b'\n');
-            i += 1;
+            let (path, _) = paths.next().expect("one digest per file");
+            lines.push((path, d));
         }
     }
-    Ok(out)
+    Ok(checksum_lines(&lines))
+}
+
+/// Formats `sha256sum` lines for (path, digest) pairs already in order.
+pub fn checksum_lines(files: &[(Vec<u8>, [u8; 32])]) -> Vec<u8> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = Vec::with_capacity(files.len() * 100);
+    for (path, digest) in files {
+        let (esc, p) = escaped(path);
+        if esc {
+            out.push(b'\\');
+        }
+        for b in digest {
+            out.push(HEX[(b >> 4) as usize]);
+            out.push(HEX[(b & 15) as usize]);
+        }
+        out.extend_from_slice(b"  ");
+        out.extend_from_slice(&p);
+        out.push(b'\n');
+    }
+    out
 }
 
 #[cfg(test)]

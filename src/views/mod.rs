@@ -4,7 +4,7 @@
 
 mod checksums;
 
-pub use checksums::{checksums_size, render_checksums};
+pub use checksums::{checksum_lines, checksums_size, render_checksums};
 
 use std::fmt;
 
@@ -42,7 +42,12 @@ impl std::error::Error for ViewError {}
 impl Index {
     fn view_error(&self, id: NodeId, offset: Option<u64>, detail: impl Into<String>) -> ViewError {
         let key = offset.and_then(|o| entry_at(self.data(), o)).map(|e| e.user_key.to_vec());
-        ViewError { path: String::from_utf8_lossy(&self.tree.path(id)).into_owned(), offset, key, detail: detail.into() }
+        ViewError {
+            path: String::from_utf8_lossy(&self.tree.path(id)).into_owned(),
+            offset,
+            key,
+            detail: detail.into(),
+        }
     }
 
     /// Whether the content is produced by rendering (and so is worth
@@ -50,14 +55,19 @@ impl Index {
     pub fn is_generated(&self, id: NodeId) -> bool {
         matches!(
             self.tree.node(id).view(),
-            View::DdbSchema(_) | View::DdbItem(_) | View::S3Bucket(_) | View::S3Sidecar(_) | View::EntryList(_)
+            View::DdbSchema(_)
+                | View::DdbItem(_)
+                | View::S3Bucket(_)
+                | View::S3Sidecar(_)
+                | View::EntryList(_)
         )
     }
 
     /// Renders a whole generated (or small static) file.
     pub fn render(&self, id: NodeId) -> Result<Vec<u8>, ViewError> {
         let data = self.data();
-        let entry = |off: u64| entry_at(data, off).ok_or_else(|| self.view_error(id, Some(off), "entry unreadable"));
+        let entry =
+            |off: u64| entry_at(data, off).ok_or_else(|| self.view_error(id, Some(off), "entry unreadable"));
         let mut out = Vec::new();
         match self.tree.node(id).view() {
             View::Dir { .. } => return Err(self.view_error(id, None, "is a directory")),
@@ -65,16 +75,19 @@ impl Index {
             View::Checksums => out = render_checksums(self).map_err(|d| self.view_error(id, None, d))?,
             View::DdbSchema(off) => {
                 let e = entry(off)?;
-                let schema = proto::parse_schema(e.body).map_err(|err| self.view_error(id, Some(off), err.to_string()))?;
+                let schema = proto::parse_schema(e.body)
+                    .map_err(|err| self.view_error(id, Some(off), err.to_string()))?;
                 ddb::schema_json(&schema, &mut out);
             }
             View::DdbItem(off) => {
                 let e = entry(off)?;
-                ddb::item_json(e.body, &mut out).map_err(|err| self.view_error(id, Some(off), err.to_string()))?;
+                ddb::item_json(e.body, &mut out)
+                    .map_err(|err| self.view_error(id, Some(off), err.to_string()))?;
             }
             View::S3Bucket(off) => {
                 let e = entry(off)?;
-                s3r::bucket_json(e.user_key, e.body, &mut out).map_err(|d| self.view_error(id, Some(off), d))?;
+                s3r::bucket_json(e.user_key, e.body, &mut out)
+                    .map_err(|d| self.view_error(id, Some(off), d))?;
             }
             View::S3Sidecar(off) => {
                 let e = entry(off)?;
@@ -128,7 +141,8 @@ impl Index {
                 }
             }),
             View::RawBody(off) => {
-                let e = entry_at(data, off).ok_or_else(|| self.view_error(id, Some(off), "entry unreadable"))?;
+                let e =
+                    entry_at(data, off).ok_or_else(|| self.view_error(id, Some(off), "entry unreadable"))?;
                 Ok(copy_at(e.body, offset, buf))
             }
             View::Static(i) => Ok(copy_at(&self.side.statics[i as usize], offset, buf)),
@@ -145,9 +159,11 @@ impl Index {
         let data = self.data();
         let of = |off: u64| entry_at(data, off).map(|e| e.header.commit_ts);
         let ts = match self.tree.node(id).view() {
-            View::DdbSchema(o) | View::DdbItem(o) | View::S3Bucket(o) | View::S3Sidecar(o) | View::RawBody(o) => {
-                of(o)
-            }
+            View::DdbSchema(o)
+            | View::DdbItem(o)
+            | View::S3Bucket(o)
+            | View::S3Sidecar(o)
+            | View::RawBody(o) => of(o),
             View::S3Body(obj) => of(self.side.s3.manifest_offset(obj)),
             _ => None,
         };

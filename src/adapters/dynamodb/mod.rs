@@ -75,17 +75,25 @@ impl Collector {
                 if enc.is_empty() {
                     return Err(malformed(e, "empty table segment"));
                 }
-                let name = b64url_nopad_decode(enc).ok_or_else(|| malformed(e, "table segment is not base64url"))?;
-                let schema = proto::parse_schema(e.body)
-                    .map_err(|err| RecordError::new(ErrorKind::DdbInvalidSchema, e.offset, e.user_key, err.to_string()))?;
+                let name =
+                    b64url_nopad_decode(enc).ok_or_else(|| malformed(e, "table segment is not base64url"))?;
+                let schema = proto::parse_schema(e.body).map_err(|err| {
+                    RecordError::new(ErrorKind::DdbInvalidSchema, e.offset, e.user_key, err.to_string())
+                })?;
                 let t = self.table(enc);
                 self.tables[t as usize].name = name;
                 self.tables[t as usize].schema = Some((e.offset, schema));
             }
             Family::DdbItem => {
-                let (enc, generation) = parse_item_key(&e.user_key[ITEM_PREFIX..]).map_err(|d| malformed(e, d))?;
+                let (enc, generation) =
+                    parse_item_key(&e.user_key[ITEM_PREFIX..]).map_err(|d| malformed(e, d))?;
                 if !e.body.starts_with(ITEM_MAGIC) {
-                    return Err(RecordError::new(ErrorKind::DdbInvalidItem, e.offset, e.user_key, "missing magic prefix"));
+                    return Err(RecordError::new(
+                        ErrorKind::DdbInvalidItem,
+                        e.offset,
+                        e.user_key,
+                        "missing magic prefix",
+                    ));
                 }
                 let table = self.table(enc);
                 self.items.push(PendingItem { table, generation, offset: e.offset });
@@ -144,7 +152,11 @@ impl Collector {
                         ("active_generation", active.to_string()),
                         ("migration_source_generation", source.to_string()),
                         ("stale_count", stale.len().to_string()),
-                        ("hint", "stale-gen rows excluded; restore would otherwise emit them under the new schema".into()),
+                        (
+                            "hint",
+                            "stale-gen rows excluded; restore would otherwise emit them under the new schema"
+                                .into(),
+                        ),
                     ],
                 );
                 self.deferred.extend(stale.iter().filter_map(|i| check_item(data, i.offset)));
@@ -238,9 +250,10 @@ fn place_item(
     let e = entry_at(data, offset).expect("offset from the scan");
     let invalid = |d: String| RecordError::new(ErrorKind::DdbInvalidItem, offset, e.user_key, d);
     let body = &e.body[ITEM_MAGIC.len()..];
-    let (hash, range) =
-        proto::find_key_attrs(body, &schema.hash_key, &schema.range_key).map_err(|err| invalid(err.to_string()))?;
-    let hash = hash.ok_or_else(|| invalid(format!("item missing hash-key attribute {:?}", schema.hash_key)))?;
+    let (hash, range) = proto::find_key_attrs(body, &schema.hash_key, &schema.range_key)
+        .map_err(|err| invalid(err.to_string()))?;
+    let hash =
+        hash.ok_or_else(|| invalid(format!("item missing hash-key attribute {:?}", schema.hash_key)))?;
     let mut hash_seg = Vec::new();
     key_segment(hash, &mut hash_seg).map_err(invalid)?;
     if hash_seg == b"." || hash_seg == b".." {
@@ -252,7 +265,8 @@ fn place_item(
         sink.tree.file(items_dir, &hash_seg, view, SIZE_UNKNOWN, rank)?;
         return Ok(());
     }
-    let range = range.ok_or_else(|| invalid(format!("item missing range-key attribute {:?}", schema.range_key)))?;
+    let range =
+        range.ok_or_else(|| invalid(format!("item missing range-key attribute {:?}", schema.range_key)))?;
     let mut range_seg = Vec::new();
     key_segment(range, &mut range_seg).map_err(invalid)?;
     if range_seg == b"." || range_seg == b".." {

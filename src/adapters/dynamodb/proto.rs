@@ -121,8 +121,10 @@ pub fn parse_schema(value: &[u8]) -> Result<Schema, ProtoError> {
             (1, Value::Bytes(b)) => s.table_name = utf8(b, "table_name")?.to_owned(),
             (2, Value::Bytes(b)) => {
                 let (k, v) = map_entry(b)?;
-                s.attribute_definitions
-                    .insert(utf8(k, "attribute_definitions")?.to_owned(), utf8(v, "attribute_definitions")?.to_owned());
+                s.attribute_definitions.insert(
+                    utf8(k, "attribute_definitions")?.to_owned(),
+                    utf8(v, "attribute_definitions")?.to_owned(),
+                );
             }
             (3, Value::Bytes(b)) => key_schema(b, &mut s.hash_key, &mut s.range_key)?,
             (4, Value::Bytes(b)) => {
@@ -236,13 +238,12 @@ pub fn item_entries(body: &[u8]) -> impl Iterator<Item = Result<&[u8], ProtoErro
     })
 }
 
+/// Value bytes of the hash and range key attributes, when present.
+pub type KeyAttrs<'a> = (Option<&'a [u8]>, Option<&'a [u8]>);
+
 /// Finds the (last) value bytes of the named attributes without decoding
 /// anything else: what indexing needs to name the item's file.
-pub fn find_key_attrs<'a>(
-    body: &'a [u8],
-    hash: &str,
-    range: &str,
-) -> Result<(Option<&'a [u8]>, Option<&'a [u8]>), ProtoError> {
+pub fn find_key_attrs<'a>(body: &'a [u8], hash: &str, range: &str) -> Result<KeyAttrs<'a>, ProtoError> {
     let (mut h, mut r) = (None, None);
     for e in item_entries(body) {
         let (k, v) = map_entry(e?)?;

@@ -68,8 +68,9 @@ fn attr(w: &mut JsonWriter<'_>, value: &[u8], depth: usize) -> Result<(), ProtoE
                 w.begin_array();
                 for v in proto::repeated_values(field, rest) {
                     let v = v?;
-                    std::str::from_utf8(v)
-                        .map_err(|_| ProtoError::InvalidUtf8 { field: if field == F_SS { "ss" } else { "ns" } })?;
+                    std::str::from_utf8(v).map_err(|_| ProtoError::InvalidUtf8 {
+                        field: if field == F_SS { "ss" } else { "ns" },
+                    })?;
                     w.string(v);
                 }
                 w.end_array();

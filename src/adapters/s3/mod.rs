@@ -61,15 +61,20 @@ struct Object {
     chunks: Vec<Chunk>,
 }
 
+/// (part_no, version, offloaded): how a manifest names a part.
+type PartKey = (u64, u64, bool);
+/// (chunk_count, chunk_sizes) a manifest declares for a part.
+type Declared = (u64, Vec<u64>);
+
 /// The manifest fields that drive assembly.
 struct Manifest {
     upload_id: String,
     /// (part_no, version, offloaded) → (chunk_count, chunk_sizes)
-    parts: Vec<((u64, u64, bool), (u64, Vec<u64>))>,
+    parts: Vec<(PartKey, Declared)>,
 }
 
 impl Manifest {
-    fn declared(&self, part: (u64, u64, bool)) -> Option<&(u64, Vec<u64>)> {
+    fn declared(&self, part: PartKey) -> Option<&Declared> {
         // Repeated parts: the last declaration wins, as in a Go map.
         self.parts.iter().rev().find(|(p, _)| *p == part).map(|(_, d)| d)
     }
@@ -107,7 +112,13 @@ impl Collector {
             return b;
         }
         let b = self.buckets.len() as u32;
-        self.buckets.push(Bucket { name: name.to_vec(), meta: None, active_gen: 0, objects: Vec::new(), uploads: Vec::new() });
+        self.buckets.push(Bucket {
+            name: name.to_vec(),
+            meta: None,
+            active_gen: 0,
+            objects: Vec::new(),
+            uploads: Vec::new(),
+        });
         self.bucket_ix.insert(name.to_vec(), b);
         b
     }
@@ -157,7 +168,8 @@ impl Collector {
             }
             Family::S3ObjectManifest => {
                 let key = k::parse_manifest(rest).ok_or_else(|| malformed(e, "manifest key"))?;
-                parse_manifest(e.body).map_err(|d| RecordError::new(ErrorKind::S3InvalidManifest, e.offset, e.user_key, d))?;
+                parse_manifest(e.body)
+                    .map_err(|d| RecordError::new(ErrorKind::S3InvalidManifest, e.offset, e.user_key, d))?;
                 let o = self.object(rest, &key);
                 self.objects[o as usize].manifest = Some(e.offset);
             }
@@ -168,7 +180,12 @@ impl Collector {
                 let offloaded = family == Family::S3ChunkRef;
                 if offloaded {
                     k::parse_chunkref_value(e.body).ok_or_else(|| {
-                        RecordError::new(ErrorKind::S3InvalidChunkRef, e.offset, e.user_key, "undecodable chunk reference")
+                        RecordError::new(
+                            ErrorKind::S3InvalidChunkRef,
+                            e.offset,
+                            e.user_key,
+                            "undecodable chunk reference",
+                        )
                     })?;
                 } else {
                     // Upstream refuses these while spilling, even for chunks
@@ -269,7 +286,9 @@ impl Collector {
         let mut shadowed = 0usize;
         let mut placed: Vec<u32> = Vec::with_capacity(active.len());
         for (i, &o) in active.iter().enumerate() {
-            let next_same = active.get(i + 1).is_some_and(|&n| self.objects[n as usize].key == self.objects[o as usize].key);
+            let next_same = active
+                .get(i + 1)
+                .is_some_and(|&n| self.objects[n as usize].key == self.objects[o as usize].key);
             if next_same {
                 shadowed += 1;
             } else {
@@ -332,7 +351,11 @@ impl Collector {
                     ("bucket", bucket_name.clone()),
                     ("active_generation", bucket.active_gen.to_string()),
                     ("stale_count", stale.len().to_string()),
-                    ("hint", "stale-gen objects excluded; restore would otherwise emit them under the new bucket".into()),
+                    (
+                        "hint",
+                        "stale-gen objects excluded; restore would otherwise emit them under the new bucket"
+                            .into(),
+                    ),
                 ],
             );
         }
@@ -574,7 +597,12 @@ impl Collector {
         for (digest, &off) in unref {
             if let Some(e) = entry_at(data, off) {
                 if let Some(err) = body::check_digest(e.body, digest) {
-                    self.deferred.push(RecordError::new(ErrorKind::S3ChunkBlobHashMismatch, off, e.user_key, err));
+                    self.deferred.push(RecordError::new(
+                        ErrorKind::S3ChunkBlobHashMismatch,
+                        off,
+                        e.user_key,
+                        err,
+                    ));
                 }
             }
         }
@@ -661,7 +689,9 @@ mod tests {
     #[test]
     fn manifest_validation() {
         assert!(parse_manifest(br#"{"upload_id":"u","parts":[{"part_no":1,"chunk_count":2,"chunk_sizes":[1],"offloaded":true}]}"#).is_err());
-        let m = parse_manifest(br#"{"upload_id":"u","parts":[{"part_no":1,"chunk_count":2,"part_version":5}]}"#).unwrap();
+        let m =
+            parse_manifest(br#"{"upload_id":"u","parts":[{"part_no":1,"chunk_count":2,"part_version":5}]}"#)
+                .unwrap();
         assert_eq!(m.parts[0].0, (1, 5, false));
         assert!(parse_manifest(br#"{"size_bytes":"1"}"#).is_err());
         assert!(parse_manifest(b"not json").is_err());

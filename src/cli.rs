@@ -1,0 +1,362 @@
+//! Command-line front end. Every failure reaches the user as one line on
+//! stderr and a documented exit code (see `docs/cli.md`).
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::extract::{self, ExtractError};
+use crate::index::route::Adapter;
+use crate::index::{DecodeOptions, Index, IndexError};
+use crate::progress;
+use crate::tree::{NodeId, View};
+
+/// Exit codes (documented in docs/cli.md).
+pub const EXIT_OK: u8 = 0;
+/// Bad usage, or the environment (missing file, busy target, I/O).
+pub const EXIT_USAGE: u8 = 1;
+/// The snapshot (or a tree to pack) is malformed.
+pub const EXIT_DATA: u8 = 2;
+
+#[derive(Parser)]
+#[command(name = "fsmfs", version, about = "Browse, extract and re-pack elastickv .fsm snapshots")]
+pub struct Cli {
+    /// More log output (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show a snapshot's shape, header fields, record counts and index size.
+    Info {
+        snapshot: PathBuf,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        decode: DecodeArgs,
+    },
+    /// List a directory of the snapshot's tree.
+    Ls {
+        snapshot: PathBuf,
+        /// Directory inside the tree (default: the root).
+        #[arg(default_value = "")]
+        path: String,
+        /// Long listing: mode, size, mtime.
+        #[arg(short, long)]
+        long: bool,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        decode: DecodeArgs,
+    },
+    /// Print one file of the snapshot's tree to stdout.
+    Cat {
+        snapshot: PathBuf,
+        path: String,
+        #[command(flatten)]
+        decode: DecodeArgs,
+    },
+    /// Write the whole tree to OUTDIR (atomically: nothing is left on failure).
+    Extract {
+        snapshot: PathBuf,
+        outdir: PathBuf,
+        #[command(flatten)]
+        decode: DecodeArgs,
+    },
+}
+
+/// Upstream decoder options, with upstream defaults, plus `--include-expired`.
+#[derive(Args, Clone)]
+struct DecodeArgs {
+    /// Comma-separated adapters to decode: dynamodb, s3, redis, sqs, or all.
+    #[arg(long, default_value = "dynamodb,s3,redis,sqs")]
+    adapter: String,
+    /// DynamoDB layout: per-item (jsonl is refused, as upstream fails on it).
+    #[arg(long, default_value = "per-item")]
+    dynamodb_bundle_mode: String,
+    /// Cluster identifier to record in MANIFEST.json.
+    #[arg(long, default_value = "")]
+    cluster_id: String,
+    /// Emit in-flight S3 multipart uploads under _incomplete_uploads/.
+    #[arg(long)]
+    include_incomplete_uploads: bool,
+    /// Emit S3 chunks without a manifest (and stale generations) under _orphans/.
+    #[arg(long)]
+    include_orphans: bool,
+    /// Keep live SQS visibility state instead of zeroing it.
+    #[arg(long)]
+    preserve_sqs_visibility: bool,
+    /// Emit SQS dedup/group/vis side records under _internals/.
+    #[arg(long)]
+    include_sqs_side_records: bool,
+    /// Rename S3 keys ending in .elastickv-meta.json instead of failing.
+    #[arg(long)]
+    rename_collisions: bool,
+    /// Show entries whose TTL expired at the snapshot's commit time.
+    #[arg(long)]
+    include_expired: bool,
+}
+
+/// A failure with its exit code.
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Self {
+        Failure { code: EXIT_USAGE, message: message.into() }
+    }
+}
+
+impl From<IndexError> for Failure {
+    fn from(e: IndexError) -> Self {
+        let code = match e {
+            IndexError::Io { .. } => EXIT_USAGE,
+            IndexError::Unsupported(_) => EXIT_USAGE,
+            IndexError::Container(_) | IndexError::Adapter(_) => EXIT_DATA,
+        };
+        Failure { code, message: e.to_string() }
+    }
+}
+
+impl From<ExtractError> for Failure {
+    fn from(e: ExtractError) -> Self {
+        let code = match e {
+            ExtractError::TargetExists(_) | ExtractError::Io { .. } => EXIT_USAGE,
+            ExtractError::Render(_) | ExtractError::Deferred(_) => EXIT_DATA,
+        };
+        Failure { code, message: e.to_string() }
+    }
+}
+
+/// Parses `--adapter` the way upstream does: items trimmed, empty items
+/// ignored, `all` or an empty list meaning every adapter.
+pub fn parse_adapters(csv: &str) -> Result<Vec<Adapter>, String> {
+    if csv.is_empty() || csv == "all" {
+        return Ok(Adapter::ALL.to_vec());
+    }
+    let mut set = Vec::new();
+    for raw in csv.split(',') {
+        let a = match raw.trim() {
+            "" => continue,
+            "dynamodb" => Adapter::DynamoDb,
+            "s3" => Adapter::S3,
+            "redis" => Adapter::Redis,
+            "sqs" => Adapter::Sqs,
+            other => return Err(format!("unknown adapter name: {other}")),
+        };
+        if !set.contains(&a) {
+            set.push(a);
+        }
+    }
+    if set.is_empty() {
+        return Err("--adapter selected zero adapters".into());
+    }
+    set.sort();
+    Ok(set)
+}
+
+impl DecodeArgs {
+    fn options(&self, snapshot: &Path) -> Result<DecodeOptions, Failure> {
+        let adapters = parse_adapters(&self.adapter).map_err(Failure::usage)?;
+        let jsonl = match self.dynamodb_bundle_mode.as_str() {
+            "per-item" | "" => false,
+            "jsonl" => true,
+            other => return Err(Failure::usage(format!("invalid --dynamodb-bundle-mode: {other}"))),
+        };
+        Ok(DecodeOptions {
+            adapters,
+            include_expired: self.include_expired,
+            include_orphans: self.include_orphans,
+            include_incomplete_uploads: self.include_incomplete_uploads,
+            rename_collisions: self.rename_collisions,
+            preserve_sqs_visibility: self.preserve_sqs_visibility,
+            include_sqs_side_records: self.include_sqs_side_records,
+            cluster_id: self.cluster_id.clone(),
+            dynamodb_bundle_jsonl: jsonl,
+            source_path: snapshot.to_string_lossy().into_owned(),
+        })
+    }
+}
+
+/// Builds the index with a progress bar on a terminal.
+pub fn open_index(snapshot: &Path, options: DecodeOptions) -> Result<Index, Failure> {
+    let len = std::fs::metadata(snapshot).map(|m| m.len()).unwrap_or(0);
+    let pb = progress::bar(len, "indexing", true);
+    let index = Index::open(snapshot, options, &mut |pos| pb.set_position(pos));
+    pb.finish_and_clear();
+    let index = index?;
+    for e in &index.deferred {
+        log::warn!("record not shown is malformed (extract would fail): {e}");
+    }
+    Ok(index)
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
+        .format_timestamp(None)
+        .init();
+    match run(cli.command) {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(f) => {
+            eprintln!("fsmfs: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn run(cmd: Command) -> Result<(), Failure> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let w = |r: io::Result<()>| r.map_err(|e| Failure::usage(format!("stdout: {e}")));
+    match cmd {
+        Command::Info { snapshot, json, decode } => {
+            let index = open_index(&snapshot, decode.options(&snapshot)?)?;
+            w(crate::info::write(&mut out, &index, json))
+        }
+        Command::Ls { snapshot, path, long, json, decode } => {
+            let index = open_index(&snapshot, decode.options(&snapshot)?)?;
+            let id = resolve(&index, &path)?;
+            w(list(&mut out, &index, id, long, json))
+        }
+        Command::Cat { snapshot, path, decode } => {
+            let index = open_index(&snapshot, decode.options(&snapshot)?)?;
+            let id = resolve(&index, &path)?;
+            if index.tree.is_dir(id) {
+                return Err(Failure::usage(format!("{path}: is a directory")));
+            }
+            cat(&mut out, &index, id)
+        }
+        Command::Extract { snapshot, outdir, decode } => {
+            let index = open_index(&snapshot, decode.options(&snapshot)?)?;
+            let total = index.tree.files().count() as u64;
+            let pb = progress::bar(total, "extracting", false);
+            let stats = extract::extract(&index, &outdir, &|n| pb.set_position(n));
+            pb.finish_and_clear();
+            let stats = stats?;
+            log::info!(
+                "extracted {} files, {} directories, {} bytes into {}",
+                stats.files,
+                stats.dirs,
+                stats.bytes,
+                outdir.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn resolve(index: &Index, path: &str) -> Result<NodeId, Failure> {
+    index
+        .tree
+        .resolve(path.trim_matches('/').as_bytes())
+        .ok_or_else(|| Failure::usage(format!("{path}: no such file or directory")))
+}
+
+fn cat(out: &mut impl Write, index: &Index, id: NodeId) -> Result<(), Failure> {
+    let data_err = |e: crate::views::ViewError| Failure { code: EXIT_DATA, message: e.to_string() };
+    let io_err = |e: io::Error| Failure::usage(format!("stdout: {e}"));
+    let mut buf = vec![0u8; 1 << 20];
+    let mut off = 0u64;
+    if index.is_generated(id) || matches!(index.tree.node(id).view(), View::Checksums) {
+        let bytes = index.render(id).map_err(data_err)?;
+        return out.write_all(&bytes).map_err(io_err);
+    }
+    loop {
+        let n = index.read(id, off, &mut buf).map_err(data_err)?;
+        if n == 0 {
+            return Ok(());
+        }
+        out.write_all(&buf[..n]).map_err(io_err)?;
+        off += n as u64;
+    }
+}
+
+fn list(out: &mut impl Write, index: &Index, id: NodeId, long: bool, json: bool) -> io::Result<()> {
+    let tree = &index.tree;
+    let ids: Vec<NodeId> = if tree.is_dir(id) { tree.children(id).collect() } else { vec![id] };
+    if json {
+        let entries: Vec<serde_json::Value> = ids
+            .iter()
+            .map(|&c| {
+                let dir = tree.is_dir(c);
+                serde_json::json!({
+                    "name": String::from_utf8_lossy(tree.name(c)),
+                    "type": if dir { "dir" } else { "file" },
+                    "size": if dir { None } else { index.size(c).ok() },
+                    "mode": format!("{:o}", if dir { extract::DIR_MODE } else { extract::file_mode(tree, c) }),
+                    "mtime": crate::codec::hlctime::format_unix_ms_rfc3339((index.mtime_ts(c) >> 16) as i64),
+                    "inode": u64::from(c) + 1,
+                })
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut *out, &entries)?;
+        return writeln!(out);
+    }
+    for &c in &ids {
+        let name = String::from_utf8_lossy(tree.name(c));
+        let dir = tree.is_dir(c);
+        if long {
+            let mode = if dir { extract::DIR_MODE } else { extract::file_mode(tree, c) };
+            let size = if dir {
+                "-".to_string()
+            } else {
+                index.size(c).map(|s| s.to_string()).unwrap_or_else(|_| "?".into())
+            };
+            let mtime = crate::codec::hlctime::format_unix_ms_rfc3339((index.mtime_ts(c) >> 16) as i64);
+            writeln!(
+                out,
+                "{}{} {:>12} {} {}{}",
+                if dir { 'd' } else { '-' },
+                mode_string(mode),
+                size,
+                mtime,
+                name,
+                if dir { "/" } else { "" }
+            )?;
+        } else {
+            writeln!(out, "{name}{}", if dir { "/" } else { "" })?;
+        }
+    }
+    Ok(())
+}
+
+fn mode_string(mode: u32) -> String {
+    let mut s = String::with_capacity(9);
+    for shift in [6, 3, 0] {
+        let bits = (mode >> shift) & 7;
+        s.push(if bits & 4 != 0 { 'r' } else { '-' });
+        s.push(if bits & 2 != 0 { 'w' } else { '-' });
+        s.push(if bits & 1 != 0 { 'x' } else { '-' });
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adapter_lists_follow_upstream() {
+        assert_eq!(parse_adapters("").unwrap().len(), 4);
+        assert_eq!(parse_adapters("all").unwrap().len(), 4);
+        assert_eq!(parse_adapters(" s3 , ,dynamodb").unwrap(), vec![Adapter::DynamoDb, Adapter::S3]);
+        assert!(parse_adapters("s3,ftp").is_err());
+        assert!(parse_adapters(",").is_err());
+        assert_eq!(mode_string(0o755), "rwxr-xr-x");
+    }
+}

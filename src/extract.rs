@@ -1,0 +1,290 @@
+//! Writes the whole tree to disk, as upstream's decoder would: data files
+//! 0600, `MANIFEST.json`/`CHECKSUMS` 0644, directories 0755, mtimes from
+//! the records (`design.md` §4). Everything goes into a temporary
+//! directory beside the target that is renamed into place at the end, so
+//! a failure leaves nothing behind.
+
+use std::fmt;
+use std::fs::{self, File, FileTimes, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use sha2::{Digest, Sha256};
+
+use crate::index::Index;
+use crate::tree::{NodeId, Tree, View};
+use crate::views::{self, ViewError};
+
+#[derive(Debug)]
+pub enum ExtractError {
+    /// The target exists and is not an empty directory.
+    TargetExists(PathBuf),
+    Io {
+        path: PathBuf,
+        source: io::Error,
+    },
+    /// A record cannot be rendered (the snapshot is malformed).
+    Render(ViewError),
+    /// A record that produces no file is malformed (upstream fails too).
+    Deferred(crate::adapters::RecordError),
+}
+
+impl fmt::Display for ExtractError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExtractError::TargetExists(p) => {
+                write!(f, "{} exists and is not an empty directory", p.display())
+            }
+            ExtractError::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            ExtractError::Render(e) => e.fmt(f),
+            ExtractError::Deferred(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ExtractError {}
+
+pub const DIR_MODE: u32 = 0o755;
+pub const DATA_MODE: u32 = 0o600;
+pub const TOP_MODE: u32 = 0o644;
+
+/// Mode of a file as upstream writes it.
+pub fn file_mode(tree: &Tree, id: NodeId) -> u32 {
+    if tree.parent(id) == Tree::ROOT && matches!(tree.name(id), b"MANIFEST.json" | b"CHECKSUMS") {
+        TOP_MODE
+    } else {
+        DATA_MODE
+    }
+}
+
+pub fn system_time(ts: u64) -> SystemTime {
+    let (s, n) = views::hlc_to_unix(ts);
+    SystemTime::UNIX_EPOCH + Duration::new(s as u64, n)
+}
+
+/// Statistics of a finished extraction.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Extracted {
+    pub files: u64,
+    pub dirs: u64,
+    pub bytes: u64,
+}
+
+/// Extracts the index into `target`.
+pub fn extract(
+    index: &Index,
+    target: &Path,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Extracted, ExtractError> {
+    if let Some(first) = index.deferred.first() {
+        return Err(ExtractError::Deferred(first.clone()));
+    }
+    let io_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ExtractError::Io { path, source }
+    };
+    match fs::read_dir(target) {
+        Ok(mut it) => {
+            if it.next().is_some() {
+                return Err(ExtractError::TargetExists(target.to_path_buf()));
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) if e.kind() == io::ErrorKind::NotADirectory => {
+            return Err(ExtractError::TargetExists(target.to_path_buf()))
+        }
+        Err(e) => return Err(ExtractError::Io { path: target.to_path_buf(), source: e }),
+    }
+    let parent = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "tree".into());
+    let tmp = parent.join(format!(".{name}.fsmfs-extract-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&tmp);
+    let result = write_tree(index, &tmp, progress);
+    match result {
+        Ok(stats) => {
+            fs::rename(&tmp, target).map_err(io_err(target)).inspect_err(|_| {
+                let _ = fs::remove_dir_all(&tmp);
+            })?;
+            Ok(stats)
+        }
+        Err(e) => {
+            let _ = fs::remove_dir_all(&tmp);
+            Err(e)
+        }
+    }
+}
+
+fn node_path(root: &Path, tree: &Tree, id: NodeId) -> PathBuf {
+    root.join(std::ffi::OsStr::from_bytes(&tree.path(id)))
+}
+
+/// A written file: node, SHA-256, length.
+type Written = (NodeId, [u8; 32], u64);
+
+fn write_tree(
+    index: &Index,
+    root: &Path,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Extracted, ExtractError> {
+    let tree = &index.tree;
+    let mut stats = Extracted::default();
+    let mut builder = fs::DirBuilder::new();
+    builder.mode(DIR_MODE);
+    // Directories first, in tree (breadth-first) order: parents precede
+    // children.
+    let mut dirs = Vec::new();
+    let mut files = Vec::new();
+    for id in 0..tree.len() as NodeId {
+        if tree.is_dir(id) {
+            dirs.push(id);
+        } else if id != index.checksums_node {
+            files.push(id);
+        }
+    }
+    for &d in &dirs {
+        let p = node_path(root, tree, d);
+        builder.create(&p).map_err(|source| ExtractError::Io { path: p.clone(), source })?;
+        set_mode(&p, DIR_MODE)?;
+        stats.dirs += 1;
+    }
+    // Files on every core; each thread returns its digests for CHECKSUMS.
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
+    let chunk = files.len().div_ceil(threads).max(1);
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let results: Vec<Result<Vec<Written>, ExtractError>> = std::thread::scope(|s| {
+        let jobs: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                let done = &done;
+                s.spawn(move || {
+                    let mut out = Vec::with_capacity(part.len());
+                    for &id in part {
+                        let (digest, len) = write_file(index, root, id)?;
+                        out.push((id, digest, len));
+                        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                        if n % 1024 == 0 {
+                            progress(n);
+                        }
+                    }
+                    Ok(out)
+                })
+            })
+            .collect();
+        jobs.into_iter()
+            .map(|j| {
+                j.join().unwrap_or_else(|_| {
+                    Err(ExtractError::Io {
+                        path: root.to_path_buf(),
+                        source: io::Error::other("writer thread panicked"),
+                    })
+                })
+            })
+            .collect()
+    });
+    let mut digests: Vec<(Vec<u8>, [u8; 32])> = Vec::with_capacity(files.len());
+    for r in results {
+        for (id, d, len) in r? {
+            digests.push((tree.path(id), d));
+            stats.files += 1;
+            stats.bytes += len;
+        }
+    }
+    progress(stats.files);
+    // CHECKSUMS from the digests just computed, checked against the size
+    // the index promised.
+    digests.sort();
+    let checksums = views::checksum_lines(&digests);
+    let ck = index.checksums_node;
+    if checksums.len() as u64 != index.tree.node(ck).stored_size() {
+        return Err(ExtractError::Render(ViewError {
+            path: "CHECKSUMS".into(),
+            offset: None,
+            key: None,
+            detail: "size differs from the one computed at indexing (bug)".into(),
+        }));
+    }
+    let _ = index.checksums.set(Ok(checksums.clone()));
+    let p = node_path(root, tree, ck);
+    write_bytes(&p, &checksums, TOP_MODE, index.mtime_ts(ck))?;
+    stats.files += 1;
+    stats.bytes += checksums.len() as u64;
+    // Directory mtimes last, deepest first, since writing children
+    // touches them.
+    for &d in dirs.iter().rev() {
+        let p = node_path(root, tree, d);
+        set_mtime(&p, index.mtime_ts(d))?;
+    }
+    Ok(stats)
+}
+
+fn set_mode(p: &Path, mode: u32) -> Result<(), ExtractError> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(p, fs::Permissions::from_mode(mode))
+        .map_err(|source| ExtractError::Io { path: p.to_path_buf(), source })
+}
+
+fn set_mtime(p: &Path, ts: u64) -> Result<(), ExtractError> {
+    let f = File::open(p).map_err(|source| ExtractError::Io { path: p.to_path_buf(), source })?;
+    let t = system_time(ts);
+    f.set_times(FileTimes::new().set_modified(t).set_accessed(t))
+        .map_err(|source| ExtractError::Io { path: p.to_path_buf(), source })
+}
+
+fn create(p: &Path, mode: u32) -> Result<File, ExtractError> {
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(p)
+        .map_err(|source| ExtractError::Io { path: p.to_path_buf(), source })
+}
+
+fn write_bytes(p: &Path, bytes: &[u8], mode: u32, ts: u64) -> Result<(), ExtractError> {
+    let mut f = create(p, mode)?;
+    let io = |source| ExtractError::Io { path: p.to_path_buf(), source };
+    f.write_all(bytes).map_err(io)?;
+    // The umask may have narrowed the mode; set it exactly.
+    set_mode(p, mode)?;
+    let t = system_time(ts);
+    f.set_times(FileTimes::new().set_modified(t).set_accessed(t)).map_err(io)
+}
+
+/// Writes one file and returns its SHA-256 and length.
+fn write_file(index: &Index, root: &Path, id: NodeId) -> Result<([u8; 32], u64), ExtractError> {
+    let tree = &index.tree;
+    let p = node_path(root, tree, id);
+    let mode = file_mode(tree, id);
+    let ts = index.mtime_ts(id);
+    let streamed = matches!(tree.node(id).view(), View::S3Body(_) | View::RawBody(_));
+    if !streamed {
+        let bytes = index.render(id).map_err(ExtractError::Render)?;
+        let expected = index.size(id).map_err(ExtractError::Render)?;
+        debug_assert_eq!(bytes.len() as u64, expected);
+        write_bytes(&p, &bytes, mode, ts)?;
+        return Ok((Sha256::digest(&bytes).into(), bytes.len() as u64));
+    }
+    let io = |source| ExtractError::Io { path: p.clone(), source };
+    let mut f = create(&p, mode)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut off = 0u64;
+    loop {
+        let n = index.read(id, off, &mut buf).map_err(ExtractError::Render)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+        f.write_all(&buf[..n]).map_err(io)?;
+        off += n as u64;
+    }
+    set_mode(&p, mode)?;
+    let t = system_time(ts);
+    f.set_times(FileTimes::new().set_modified(t).set_accessed(t)).map_err(io)?;
+    Ok((h.finalize().into(), off))
+}
