@@ -195,8 +195,8 @@ impl TreeBuilder {
     }
 
     /// Sorts and lays out the tree.
-    pub fn finish(mut self) -> Result<(Tree, Vec<String>), TreeError> {
-        let names = std::mem::take(&mut self.names);
+    pub fn finish(self) -> Result<(Tree, Vec<String>), TreeError> {
+        let names = &self.names;
         let name_of = |off: usize, len: u16| &names[off..off + len as usize];
         let prefix = |n: &[u8]| {
             let mut p = [0u8; 8];
@@ -255,6 +255,8 @@ impl TreeBuilder {
         nodes.push(Node::new(0, 0, 0, View::Dir { first: 0, count: 0 }, 0));
         let mut queue: Vec<(DirId, NodeId)> = vec![(Self::ROOT, 0)];
         let mut replaced = Vec::new();
+        // Rank of the file currently holding the last placed name.
+        let mut last_rank = RANK_EXCLUSIVE;
         let mut qi = 0;
         while qi < queue.len() {
             let (pd, nid) = queue[qi];
@@ -293,8 +295,8 @@ impl TreeBuilder {
                         let (o, l) = nodes[last].name_range();
                         &names[o..o + l] == name
                     } {
-                        let prev_rank = self.files[forder[i - 1].2 as usize].rank;
-                        if f.rank == super::builder::RANK_EXCLUSIVE || prev_rank == RANK_EXCLUSIVE {
+                        let prev_rank = last_rank;
+                        if f.rank == RANK_EXCLUSIVE || prev_rank == RANK_EXCLUSIVE {
                             return Err(TreeError::Conflict {
                                 path: self.display_path(pd, name),
                                 detail: "two records produce the same file",
@@ -303,13 +305,12 @@ impl TreeBuilder {
                         replaced.push(self.display_path(pd, name));
                         if f.rank > prev_rank {
                             nodes[last] = Node::new(f.name_off, f.name_len as usize, nid, f.view, f.size);
-                        } else {
-                            // Keep the earlier winner, but carry its rank on.
-                            self.files[forder[i].2 as usize].rank = prev_rank;
+                            last_rank = f.rank;
                         }
                         continue;
                     }
                     nodes.push(Node::new(f.name_off, f.name_len as usize, nid, f.view, f.size));
+                    last_rank = f.rank;
                 } else {
                     let i = ds.next().expect("peeked");
                     let did = dorder[i].2;
@@ -330,7 +331,7 @@ impl TreeBuilder {
             nodes[nid as usize].store_size(subdirs);
         }
         nodes.shrink_to_fit();
-        let mut names = names;
+        let mut names = self.names;
         names.shrink_to_fit();
         Ok((Tree { nodes, names }, replaced))
     }
@@ -391,13 +392,14 @@ mod tests {
         assert!(matches!(b.finish(), Err(TreeError::Conflict { .. })));
 
         let mut b = TreeBuilder::new();
-        b.file(TreeBuilder::ROOT, b"x", View::DdbItem(1), 1, 5).unwrap();
-        b.file(TreeBuilder::ROOT, b"x", View::DdbItem(2), 1, 9).unwrap();
-        b.file(TreeBuilder::ROOT, b"x", View::DdbItem(3), 1, 7).unwrap();
+        let d = b.dir_path(TreeBuilder::ROOT, b"a/b").unwrap();
+        b.file(d, b"x", View::DdbItem(1), 1, 5).unwrap();
+        b.file(d, b"x", View::DdbItem(2), 1, 9).unwrap();
+        b.file(d, b"x", View::DdbItem(3), 1, 7).unwrap();
         let (t, replaced) = b.finish().unwrap();
-        assert_eq!(t.children(Tree::ROOT).len(), 1);
-        assert_eq!(t.node(t.resolve(b"x").unwrap()).view(), View::DdbItem(2));
-        assert_eq!(replaced.len(), 2);
+        assert_eq!(t.children(t.resolve(b"a/b").unwrap()).len(), 1);
+        assert_eq!(t.node(t.resolve(b"a/b/x").unwrap()).view(), View::DdbItem(2));
+        assert_eq!(replaced, vec!["a/b/x".to_string(), "a/b/x".to_string()]);
     }
 
     #[test]
