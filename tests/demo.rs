@@ -1,0 +1,30 @@
+//! The bundled demo snapshot decodes cleanly and verifies.
+
+mod common;
+
+#[test]
+fn demo_snapshot_extracts_and_verifies() {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/demo.fsm");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let o = common::fsmfs(&["extract", demo, out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.stderr.is_empty(), "no warnings expected: {}", String::from_utf8_lossy(&o.stderr));
+    for p in [
+        "dynamodb/customers/_schema.json",
+        "dynamodb/orders/items/c-1000/1763007200.json",
+        "dynamodb/devices/items/b64.3q0A_w.json",
+        "s3/assets/img/logo.png",
+        "s3/assets/docs.elastickv-leaf-data",
+        "s3/backups/db/2026-11-19.dump",
+    ] {
+        assert!(out.join(p).is_file(), "{p}");
+    }
+    assert_eq!(std::fs::metadata(out.join("s3/backups/db/2026-11-19.dump")).unwrap().len(), 200_000);
+    let ok = std::process::Command::new("sha256sum")
+        .args(["-c", "--quiet", "CHECKSUMS"])
+        .current_dir(&out)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
