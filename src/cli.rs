@@ -70,6 +70,59 @@ enum Command {
         #[command(flatten)]
         decode: DecodeArgs,
     },
+    /// Mount the tree read-only at MOUNTPOINT (FUSE); returns once it is ready.
+    Mount(Box<MountArgs>),
+}
+
+/// FUSE worker threads unless `--threads` says otherwise (docs/fuse.md).
+pub const DEFAULT_THREADS: u16 = 2;
+
+#[derive(Args)]
+struct MountArgs {
+    snapshot: PathBuf,
+    mountpoint: PathBuf,
+    /// Stay attached (log to stderr); SIGINT/SIGTERM unmount.
+    #[arg(short, long)]
+    foreground: bool,
+    /// FUSE worker threads.
+    #[arg(long, default_value_t = DEFAULT_THREADS, value_parser = clap::value_parser!(u16).range(1..=64))]
+    threads: u16,
+    /// Memory for rendered JSON files, in MiB.
+    #[arg(long, default_value_t = crate::fuse::DEFAULT_CACHE_MB)]
+    cache_mb: usize,
+    /// Owner of every file (default: the mounting user).
+    #[arg(long)]
+    uid: Option<u32>,
+    /// Group of every file (default: the mounting user's group).
+    #[arg(long)]
+    gid: Option<u32>,
+    /// Mode of every file, octal (default: 0600, MANIFEST.json and CHECKSUMS 0644).
+    #[arg(long, value_parser = parse_mode)]
+    file_mode: Option<u32>,
+    /// Mode of every directory, octal (default: 0755).
+    #[arg(long, value_parser = parse_mode)]
+    dir_mode: Option<u32>,
+    /// Mount options, comma-separated and repeatable: allow_other, allow_root,
+    /// or anything FUSE/fusermount3 accepts.
+    #[arg(short = 'o', value_name = "OPTIONS", action = clap::ArgAction::Append)]
+    options: Vec<String>,
+    /// Turn kernel caching off for measurements: keep-cache, cache-dir, readdirplus, ttl.
+    #[arg(long, hide = true, value_delimiter = ',')]
+    no_kernel_cache: Vec<String>,
+    /// One /dev/fuse descriptor per worker thread.
+    #[arg(long, hide = true)]
+    clone_fd: bool,
+    #[command(flatten)]
+    decode: DecodeArgs,
+}
+
+/// An octal permission mode such as `644` or `0o755`.
+fn parse_mode(s: &str) -> Result<u32, String> {
+    let digits = s.strip_prefix("0o").unwrap_or(s);
+    match u32::from_str_radix(digits, 8) {
+        Ok(m) if m <= 0o7777 => Ok(m),
+        _ => Err(format!("not an octal mode: {s}")),
+    }
 }
 
 /// Upstream decoder options, with upstream defaults, plus `--include-expired`.
@@ -105,6 +158,7 @@ struct DecodeArgs {
 }
 
 /// A failure with its exit code.
+#[derive(Debug)]
 pub struct Failure {
     pub code: u8,
     pub message: String,
@@ -257,7 +311,40 @@ fn run(cmd: Command) -> Result<(), Failure> {
             );
             Ok(())
         }
+        Command::Mount(m) => mount(*m),
     }
+}
+
+fn mount(m: MountArgs) -> Result<(), Failure> {
+    use crate::fuse::{self, daemon, KernelCache, Ownership, Settings};
+    let decode = m.decode.options(&m.snapshot)?;
+    let (user_options, acl) = fuse::parse_mount_options(&m.options).map_err(Failure::usage)?;
+    let mut own = Ownership::current_user();
+    own.uid = m.uid.unwrap_or(own.uid);
+    own.gid = m.gid.unwrap_or(own.gid);
+    own.file_mode = m.file_mode;
+    own.dir_mode = m.dir_mode;
+    let mut kernel = KernelCache::default();
+    for what in &m.no_kernel_cache {
+        match what.as_str() {
+            "keep-cache" => kernel.keep_cache = false,
+            "cache-dir" => kernel.cache_dir = false,
+            "readdirplus" => kernel.readdirplus = false,
+            "ttl" => kernel.ttl = std::time::Duration::ZERO,
+            other => return Err(Failure::usage(format!("--no-kernel-cache: unknown item {other}"))),
+        }
+    }
+    let plan = daemon::Plan {
+        mountpoint: m.mountpoint,
+        foreground: m.foreground,
+        threads: usize::from(m.threads),
+        clone_fd: m.clone_fd,
+        settings: Settings { own, kernel, cache_bytes: m.cache_mb.saturating_mul(1 << 20) },
+        mount_options: fuse::base_mount_options(user_options),
+        acl,
+    };
+    let snapshot = m.snapshot;
+    daemon::mount(plan, move || open_index(&snapshot, decode))
 }
 
 fn resolve(index: &Index, path: &str) -> Result<NodeId, Failure> {
@@ -358,5 +445,45 @@ mod tests {
         assert!(parse_adapters("s3,ftp").is_err());
         assert!(parse_adapters(",").is_err());
         assert_eq!(mode_string(0o755), "rwxr-xr-x");
+    }
+
+    #[test]
+    fn modes_are_octal() {
+        assert_eq!(parse_mode("644"), Ok(0o644));
+        assert_eq!(parse_mode("0755"), Ok(0o755));
+        assert_eq!(parse_mode("0o600"), Ok(0o600));
+        assert!(parse_mode("999").is_err());
+        assert!(parse_mode("17777").is_err());
+    }
+
+    #[test]
+    fn mount_command_line() {
+        let cli = Cli::try_parse_from([
+            "fsmfs",
+            "mount",
+            "s.fsm",
+            "/mnt",
+            "-f",
+            "--threads",
+            "4",
+            "-o",
+            "allow_other,fsname=x",
+            "-o",
+            "noatime",
+            "--uid",
+            "7",
+            "--file-mode",
+            "444",
+            "--include-orphans",
+        ])
+        .unwrap();
+        let Command::Mount(m) = cli.command else { panic!("not mount") };
+        assert!(m.foreground);
+        assert_eq!(m.threads, 4);
+        assert_eq!(m.options, vec!["allow_other,fsname=x".to_string(), "noatime".to_string()]);
+        assert_eq!((m.uid, m.gid, m.file_mode, m.dir_mode), (Some(7), None, Some(0o444), None));
+        assert!(m.decode.include_orphans);
+        assert_eq!(m.cache_mb, crate::fuse::DEFAULT_CACHE_MB);
+        assert!(Cli::try_parse_from(["fsmfs", "mount", "s.fsm", "/mnt", "--threads", "0"]).is_err());
     }
 }

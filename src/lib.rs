@@ -17,5 +17,6 @@ pub mod views;
 
 pub mod cli;
 pub mod extract;
+pub mod fuse;
 pub mod info;
 pub mod progress;

@@ -1,0 +1,199 @@
+//! What `stat` and `readdir` show for a node: plain functions over the
+//! index, so the mount's metadata is testable without a kernel.
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+
+use fuser::{FileAttr, FileType, INodeNo};
+
+use crate::extract::{self, system_time};
+use crate::index::Index;
+use crate::tree::{NodeId, Tree};
+
+/// Ownership and permission bits of the served tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ownership {
+    pub uid: u32,
+    pub gid: u32,
+    /// Overrides every file's mode (otherwise as `extract` writes them).
+    pub file_mode: Option<u32>,
+    /// Overrides every directory's mode (otherwise 0755).
+    pub dir_mode: Option<u32>,
+}
+
+impl Ownership {
+    /// Owned by the calling process's real user and group.
+    pub fn current_user() -> Self {
+        // SAFETY: getuid/getgid cannot fail and touch no memory.
+        let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+        Ownership { uid, gid, file_mode: None, dir_mode: None }
+    }
+}
+
+/// `st_blksize`: the page size, what most local file systems report.
+const BLKSIZE: u32 = 4096;
+
+pub fn ino_of(id: NodeId) -> INodeNo {
+    INodeNo(u64::from(id) + 1)
+}
+
+/// The node behind an inode number, if there is one.
+pub fn node_of(index: &Index, ino: INodeNo) -> Option<NodeId> {
+    let id = ino.0.checked_sub(1)?;
+    let id = NodeId::try_from(id).ok()?;
+    index.tree.get(id).map(|_| id)
+}
+
+pub fn kind_of(tree: &Tree, id: NodeId) -> FileType {
+    if tree.is_dir(id) {
+        FileType::Directory
+    } else {
+        FileType::RegularFile
+    }
+}
+
+pub fn mode_of(tree: &Tree, id: NodeId, own: &Ownership) -> u32 {
+    if tree.is_dir(id) {
+        own.dir_mode.unwrap_or(extract::DIR_MODE)
+    } else {
+        own.file_mode.unwrap_or_else(|| extract::file_mode(tree, id))
+    }
+}
+
+/// The attributes of a node whose size is `size` (0 for directories).
+pub fn attr_with_size(index: &Index, id: NodeId, size: u64, own: &Ownership) -> FileAttr {
+    let tree = &index.tree;
+    let dir = tree.is_dir(id);
+    let t = system_time(index.mtime_ts(id));
+    FileAttr {
+        ino: ino_of(id),
+        size,
+        blocks: size.div_ceil(512),
+        atime: t,
+        mtime: t,
+        ctime: t,
+        crtime: t,
+        kind: kind_of(tree, id),
+        perm: (mode_of(tree, id, own) & 0o7777) as u16,
+        // A directory is linked from its parent, from its own `.`, and
+        // from the `..` of each subdirectory.
+        nlink: if dir { 2 + tree.subdir_count(id).min(u64::from(u32::MAX - 2)) as u32 } else { 1 },
+        uid: own.uid,
+        gid: own.gid,
+        rdev: 0,
+        blksize: BLKSIZE,
+        flags: 0,
+    }
+}
+
+/// The attributes of a node; fails only when a generated file's size
+/// cannot be known because its record does not render.
+pub fn attr_of(index: &Index, id: NodeId, own: &Ownership) -> Result<FileAttr, crate::views::ViewError> {
+    let size = index.size(id)?;
+    Ok(attr_with_size(index, id, size, own))
+}
+
+/// One directory entry as readdir returns it: the offset of the entry
+/// after it (what the kernel passes back to continue), the node, the name.
+pub struct DirEntry<'a> {
+    pub next: u64,
+    pub id: NodeId,
+    pub name: &'a OsStr,
+}
+
+/// Entries of directory `dir` from position `offset` on: `.` (0), `..`
+/// (1), then the children in name order (2 + index in the slice). The
+/// position is all the state there is, so seekdir/telldir and directories
+/// of any size work without per-handle buffers.
+pub fn dir_entries(tree: &Tree, dir: NodeId, offset: u64) -> impl Iterator<Item = DirEntry<'_>> {
+    let children = tree.children(dir);
+    let count = u64::from(children.end - children.start);
+    (offset..count + 2).map(move |pos| {
+        let (id, name): (NodeId, &[u8]) = match pos {
+            0 => (dir, b"."),
+            1 => (tree.parent(dir), b".."),
+            _ => {
+                let id = children.start + (pos - 2) as NodeId;
+                (id, tree.name(id))
+            }
+        };
+        DirEntry { next: pos + 1, id, name: OsStr::from_bytes(name) }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::sample_index;
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn attributes_match_what_extract_writes() {
+        let index = sample_index();
+        let tree = &index.tree;
+        let own = Ownership { uid: 1000, gid: 100, file_mode: None, dir_mode: None };
+        let root = attr_of(&index, Tree::ROOT, &own).unwrap();
+        assert_eq!(root.ino, INodeNo(1));
+        assert_eq!(root.kind, FileType::Directory);
+        assert_eq!(root.perm, 0o755);
+        assert_eq!(root.nlink, 2 + tree.subdir_count(Tree::ROOT) as u32);
+        assert_eq!((root.uid, root.gid), (1000, 100));
+        let last = index.layout.last_commit_ts;
+        let secs = SystemTime::UNIX_EPOCH + Duration::from_millis(last >> 16);
+        assert_eq!(root.mtime, secs);
+
+        let manifest = tree.resolve(b"MANIFEST.json").unwrap();
+        let a = attr_of(&index, manifest, &own).unwrap();
+        assert_eq!(a.perm, 0o644);
+        assert_eq!(a.nlink, 1);
+        assert_eq!(a.size, index.render(manifest).unwrap().len() as u64);
+        assert_eq!(a.blocks, a.size.div_ceil(512));
+        assert_eq!(a.ino, INodeNo(u64::from(manifest) + 1));
+
+        let item = tree.resolve(b"dynamodb/orders/items/k1.json").unwrap();
+        let a = attr_of(&index, item, &own).unwrap();
+        assert_eq!(a.perm, 0o600);
+        assert_eq!(a.size, index.render(item).unwrap().len() as u64);
+        assert_eq!(a.mtime, extract::system_time(index.mtime_ts(item)));
+
+        let over = Ownership { file_mode: Some(0o444), dir_mode: Some(0o500), ..own };
+        assert_eq!(attr_of(&index, manifest, &over).unwrap().perm, 0o444);
+        assert_eq!(attr_of(&index, Tree::ROOT, &over).unwrap().perm, 0o500);
+    }
+
+    #[test]
+    fn inode_numbers_are_positions_plus_one() {
+        let index = sample_index();
+        assert_eq!(node_of(&index, INodeNo(1)), Some(Tree::ROOT));
+        assert_eq!(node_of(&index, INodeNo(0)), None);
+        assert_eq!(node_of(&index, INodeNo(index.tree.len() as u64 + 1)), None);
+        assert_eq!(node_of(&index, INodeNo(u64::MAX)), None);
+        let last = index.tree.len() as u64;
+        assert_eq!(node_of(&index, INodeNo(last)), Some(last as NodeId - 1));
+    }
+
+    #[test]
+    fn readdir_offsets_resume_anywhere() {
+        let index = sample_index();
+        let tree = &index.tree;
+        let all: Vec<(u64, NodeId, Vec<u8>)> =
+            dir_entries(tree, Tree::ROOT, 0).map(|e| (e.next, e.id, e.name.as_bytes().to_vec())).collect();
+        assert_eq!(all[0].2, b".");
+        assert_eq!(all[1], (2, Tree::ROOT, b"..".to_vec()));
+        let names: Vec<&[u8]> = all[2..].iter().map(|e| e.2.as_slice()).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
+        assert!(names.contains(&&b"CHECKSUMS"[..]));
+        for (i, e) in all.iter().enumerate() {
+            assert_eq!(e.0, i as u64 + 1);
+            let rest: Vec<NodeId> = dir_entries(tree, Tree::ROOT, e.0).map(|e| e.id).collect();
+            let want: Vec<NodeId> = all[i + 1..].iter().map(|e| e.1).collect();
+            assert_eq!(rest, want);
+        }
+        assert_eq!(dir_entries(tree, Tree::ROOT, u64::MAX - 1).count(), 0);
+        // A file has only . and ..
+        let m = tree.resolve(b"MANIFEST.json").unwrap();
+        assert_eq!(dir_entries(tree, m, 0).count(), 2);
+    }
+}
