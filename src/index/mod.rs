@@ -182,7 +182,10 @@ impl Index {
                 "dynamodb_layout=jsonl is not implemented upstream (use per-item)".into(),
             ));
         }
+        let started = std::time::Instant::now();
+        let phase = |name: &str| log::debug!("index: {name} done at {:?}", started.elapsed());
         let scan = mvcc::scan(data, ScanOptions { include_expired: options.include_expired }, progress)?;
+        phase("scan");
         let mut counts = Counts::default();
         let mut ddb = dynamodb::Collector::default();
         let mut s3c = s3::Collector::new(s3::Options {
@@ -216,6 +219,7 @@ impl Index {
                 }
             }
         }
+        phase("route");
         counts.tables = ddb.table_count() as u64;
         counts.buckets = s3c.bucket_count() as u64;
 
@@ -231,6 +235,7 @@ impl Index {
         if options.enabled(Adapter::S3) {
             deferred.extend(s3c.finalize(data, &mut sink)?);
         }
+        phase("finalize");
         let manifest = manifest::render(&options, scan.layout.last_commit_ts);
         let manifest_len = manifest.len() as u64;
         let idx = side.add_static(manifest);
@@ -242,6 +247,7 @@ impl Index {
         for p in &replaced {
             log::warn!("two records produce {p}; kept the one a later snapshot entry wrote");
         }
+        phase("tree");
         let checksums_node = tree.resolve(b"CHECKSUMS").expect("just added");
         let mut index = Index {
             layout: scan.layout,
@@ -260,6 +266,7 @@ impl Index {
         index.backing = backing;
         let size = crate::views::checksums_size(&index);
         index.tree.node(checksums_node).store_size(size);
+        phase("checksums size");
         Ok(index)
     }
 

@@ -115,7 +115,14 @@ pub fn classify(user_key: &[u8]) -> Option<(Family, usize)> {
     if user_key.first() != Some(&b'!') {
         return None;
     }
-    PREFIXES.iter().find(|(p, _)| user_key.starts_with(p)).map(|&(p, f)| (f, p.len()))
+    // Only prefixes sharing the second byte can match; this keeps the
+    // per-record cost to a handful of comparisons.
+    let second = *user_key.get(1)?;
+    PREFIXES
+        .iter()
+        .filter(|(p, _)| p[1] == second)
+        .find(|(p, _)| user_key.starts_with(p))
+        .map(|&(p, f)| (f, p.len()))
 }
 
 #[cfg(test)]

@@ -199,37 +199,38 @@ impl TreeBuilder {
         let names = &self.names;
         let name_of = |off: usize, len: u16| &names[off..off + len as usize];
         let prefix = |n: &[u8]| {
-            let mut p = [0u8; 8];
-            let k = n.len().min(8);
+            let mut p = [0u8; 16];
+            let k = n.len().min(16);
             p[..k].copy_from_slice(&n[..k]);
-            u64::from_be_bytes(p)
+            u128::from_be_bytes(p)
         };
 
-        // Files ordered by (dir, name); the inline 8-byte prefix keeps most
-        // comparisons out of the arena.
-        let mut forder: Vec<(DirId, u64, u32)> = self
+        // Files ordered by (dir, name); the inline 16-byte prefix keeps most
+        // comparisons out of the arena. Producers add files mostly in order,
+        // which the run-detecting stable sort turns into near-linear work.
+        let mut forder: Vec<(DirId, u128, u32)> = self
             .files
             .iter()
             .enumerate()
             .map(|(i, f)| (f.dir, prefix(name_of(f.name_off, f.name_len)), i as u32))
             .collect();
-        let cmp_files = |a: &(DirId, u64, u32), b: &(DirId, u64, u32)| {
+        let cmp_files = |a: &(DirId, u128, u32), b: &(DirId, u128, u32)| {
             (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| {
                 let fa = &self.files[a.2 as usize];
                 let fb = &self.files[b.2 as usize];
                 name_of(fa.name_off, fa.name_len).cmp(name_of(fb.name_off, fb.name_len))
             })
         };
-        forder.sort_unstable_by(cmp_files);
+        forder.sort_by(cmp_files);
 
-        let mut dorder: Vec<(DirId, u64, u32)> = self
+        let mut dorder: Vec<(DirId, u128, u32)> = self
             .dirs
             .iter()
             .enumerate()
             .skip(1)
             .map(|(i, d)| (d.parent, prefix(name_of(d.name_off, d.name_len)), i as u32))
             .collect();
-        dorder.sort_unstable_by(|a, b| {
+        dorder.sort_by(|a, b| {
             (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| {
                 let da = &self.dirs[a.2 as usize];
                 let db = &self.dirs[b.2 as usize];
@@ -238,7 +239,7 @@ impl TreeBuilder {
         });
 
         let ndirs = self.dirs.len();
-        let starts = |keys: &[(DirId, u64, u32)]| {
+        let starts = |keys: &[(DirId, u128, u32)]| {
             let mut s = vec![0u32; ndirs + 1];
             for k in keys {
                 s[k.0 as usize + 1] += 1;

@@ -6,7 +6,7 @@
 use sha2::{Digest, Sha256};
 
 use crate::index::Index;
-use crate::tree::NodeId;
+use crate::tree::{NodeId, Tree};
 
 /// Paths of every file except `CHECKSUMS`, in Go string order.
 fn listed(index: &Index) -> Vec<(Vec<u8>, NodeId)> {
@@ -55,8 +55,36 @@ fn line_len(path: &[u8]) -> u64 {
     u64::from(esc) + 64 + 2 + p.len() as u64 + 1
 }
 
+/// Sum of the line lengths. Parents precede children in the node array,
+/// so each path length is its parent's plus one name: no strings built.
+/// Paths that need escaping (rare) are measured the slow way.
 pub fn checksums_size(index: &Index) -> u64 {
-    listed(index).iter().map(|(p, _)| line_len(p)).sum()
+    let tree = &index.tree;
+    let special = |n: &[u8]| n.iter().any(|&b| b == b'\n' || b == b'\r' || b == b'\\');
+    // For every node: path length, or u32::MAX when an ancestor's name
+    // needs escaping.
+    let mut len = vec![0u32; tree.len()];
+    let mut total = 0u64;
+    for id in 1..tree.len() as NodeId {
+        let parent = tree.parent(id);
+        let name = tree.name(id);
+        let base = len[parent as usize];
+        len[id as usize] = if base == u32::MAX || special(name) {
+            u32::MAX
+        } else if parent == Tree::ROOT {
+            name.len() as u32
+        } else {
+            base + 1 + name.len() as u32
+        };
+        if tree.is_dir(id) || id == index.checksums_node {
+            continue;
+        }
+        total += match len[id as usize] {
+            u32::MAX => line_len(&tree.path(id)),
+            l => 64 + 2 + u64::from(l) + 1,
+        };
+    }
+    total
 }
 
 pub fn render_checksums(index: &Index) -> Result<Vec<u8>, String> {

@@ -85,8 +85,9 @@ impl Collector {
                 self.tables[t as usize].schema = Some((e.offset, schema));
             }
             Family::DdbItem => {
+                let known = self.last.map_or(&[][..], |t| &self.tables[t as usize].enc[..]);
                 let (enc, generation) =
-                    parse_item_key(&e.user_key[ITEM_PREFIX..]).map_err(|d| malformed(e, d))?;
+                    parse_item_key(&e.user_key[ITEM_PREFIX..], known).map_err(|d| malformed(e, d))?;
                 if !e.body.starts_with(ITEM_MAGIC) {
                     return Err(RecordError::new(
                         ErrorKind::DdbInvalidItem,
@@ -161,11 +162,13 @@ impl Collector {
                 );
                 self.deferred.extend(stale.iter().filter_map(|i| check_item(data, i.offset)));
             }
+            let place = ItemPlace { schema, items_dir };
+            let mut bufs = SegBufs::default();
             for item in items.iter().filter(|i| emitted(i.generation)) {
                 // Active beats migration source; within a generation the
                 // later entry wins, as upstream's overwrite order has it.
                 let rank = (u64::from(item.generation == active) << 63) | item.offset;
-                place_item(data, item.offset, schema, items_dir, rank, sink)?;
+                place.place(data, item.offset, rank, sink, &mut bufs)?;
             }
         }
         Ok(self.deferred)
@@ -176,14 +179,16 @@ impl Collector {
     }
 }
 
-/// `<enc>|<generation>|<pk bytes>` → (enc, generation).
-fn parse_item_key(rest: &[u8]) -> Result<(&[u8], u64), &'static str> {
+/// `<enc>|<generation>|<pk bytes>` → (enc, generation). `known` is a
+/// table segment already checked to be base64url (items of one table are
+/// adjacent, so this saves decoding it per item).
+fn parse_item_key<'a>(rest: &'a [u8], known: &[u8]) -> Result<(&'a [u8], u64), &'static str> {
     let bar = rest.iter().position(|&b| b == b'|').ok_or("missing table separator")?;
     if bar == 0 {
         return Err("empty table segment");
     }
     let enc = &rest[..bar];
-    if b64url_nopad_decode(enc).is_none() {
+    if enc != known && b64url_nopad_decode(enc).is_none() {
         return Err("table segment is not base64url");
     }
     let rest = &rest[bar + 1..];
@@ -239,60 +244,82 @@ fn attr_kind(a: &Attr<'_>) -> &'static str {
     }
 }
 
-fn place_item(
-    data: &[u8],
-    offset: u64,
-    schema: &Schema,
+/// Reusable buffers for the hash and range file-name segments.
+#[derive(Default)]
+struct SegBufs {
+    hash: Vec<u8>,
+    range: Vec<u8>,
+}
+
+/// Where an item goes: `items/<hash>.json` or `items/<hash>/<range>.json`.
+struct ItemPlace<'s> {
+    schema: &'s Schema,
     items_dir: u32,
-    rank: u64,
-    sink: &mut Sink<'_>,
-) -> Result<(), AdapterError> {
-    let e = entry_at(data, offset).expect("offset from the scan");
-    let invalid = |d: String| RecordError::new(ErrorKind::DdbInvalidItem, offset, e.user_key, d);
-    let body = &e.body[ITEM_MAGIC.len()..];
-    let (hash, range) = proto::find_key_attrs(body, &schema.hash_key, &schema.range_key)
-        .map_err(|err| invalid(err.to_string()))?;
-    let hash =
-        hash.ok_or_else(|| invalid(format!("item missing hash-key attribute {:?}", schema.hash_key)))?;
-    let mut hash_seg = Vec::new();
-    key_segment(hash, &mut hash_seg).map_err(invalid)?;
-    if hash_seg == b"." || hash_seg == b".." {
-        return Err(invalid("hash-key segment is a dot path (would escape items dir)".into()).into());
+}
+
+impl ItemPlace<'_> {
+    fn place(
+        &self,
+        data: &[u8],
+        offset: u64,
+        rank: u64,
+        sink: &mut Sink<'_>,
+        bufs: &mut SegBufs,
+    ) -> Result<(), AdapterError> {
+        let schema = self.schema;
+        let (hash_seg, range_seg) = (&mut bufs.hash, &mut bufs.range);
+        hash_seg.clear();
+        range_seg.clear();
+        let e = entry_at(data, offset).expect("offset from the scan");
+        let invalid = |d: String| RecordError::new(ErrorKind::DdbInvalidItem, offset, e.user_key, d);
+        let body = &e.body[ITEM_MAGIC.len()..];
+        let (hash, range) = proto::find_key_attrs(body, &schema.hash_key, &schema.range_key)
+            .map_err(|err| invalid(err.to_string()))?;
+        let hash =
+            hash.ok_or_else(|| invalid(format!("item missing hash-key attribute {:?}", schema.hash_key)))?;
+        key_segment(hash, hash_seg).map_err(invalid)?;
+        if hash_seg == b"." || hash_seg == b".." {
+            return Err(invalid("hash-key segment is a dot path (would escape items dir)".into()).into());
+        }
+        let view = View::DdbItem(offset);
+        if schema.range_key.is_empty() {
+            hash_seg.extend_from_slice(b".json");
+            sink.tree.file(self.items_dir, hash_seg, view, SIZE_UNKNOWN, rank)?;
+            return Ok(());
+        }
+        let range = range
+            .ok_or_else(|| invalid(format!("item missing range-key attribute {:?}", schema.range_key)))?;
+        key_segment(range, range_seg).map_err(invalid)?;
+        if range_seg == b"." || range_seg == b".." {
+            return Err(invalid("range-key segment is a dot path (would escape items dir)".into()).into());
+        }
+        range_seg.extend_from_slice(b".json");
+        // An empty hash segment joins to the items directory itself upstream.
+        let dir =
+            if hash_seg.is_empty() { self.items_dir } else { sink.tree.dir(self.items_dir, hash_seg)? };
+        sink.tree.file(dir, range_seg, view, SIZE_UNKNOWN, rank)?;
+        Ok(())
     }
-    let view = View::DdbItem(offset);
-    if schema.range_key.is_empty() {
-        hash_seg.extend_from_slice(b".json");
-        sink.tree.file(items_dir, &hash_seg, view, SIZE_UNKNOWN, rank)?;
-        return Ok(());
-    }
-    let range =
-        range.ok_or_else(|| invalid(format!("item missing range-key attribute {:?}", schema.range_key)))?;
-    let mut range_seg = Vec::new();
-    key_segment(range, &mut range_seg).map_err(invalid)?;
-    if range_seg == b"." || range_seg == b".." {
-        return Err(invalid("range-key segment is a dot path (would escape items dir)".into()).into());
-    }
-    range_seg.extend_from_slice(b".json");
-    // An empty hash segment joins to the items directory itself upstream.
-    let dir = if hash_seg.is_empty() { items_dir } else { sink.tree.dir(items_dir, &hash_seg)? };
-    sink.tree.file(dir, &range_seg, view, SIZE_UNKNOWN, rank)?;
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn parse_item_key_fresh(rest: &[u8]) -> Result<(&[u8], u64), &'static str> {
+        parse_item_key(rest, b"")
+    }
+
     #[test]
     fn item_keys_parse_like_upstream() {
-        assert_eq!(parse_item_key(b"b3JkZXJz|3|c#7\0\x01"), Ok((&b"b3JkZXJz"[..], 3)));
-        assert_eq!(parse_item_key(b"dA|007|x"), Ok((&b"dA"[..], 7)));
-        assert!(parse_item_key(b"|3|x").is_err());
-        assert!(parse_item_key(b"dA|3|").is_err());
-        assert!(parse_item_key(b"dA|-3|x").is_err());
-        assert!(parse_item_key(b"dA||x").is_err());
-        assert!(parse_item_key(b"dA|99999999999999999999|x").is_err());
-        assert!(parse_item_key(b"d=|3|x").is_err());
-        assert!(parse_item_key(b"dA").is_err());
+        assert_eq!(parse_item_key_fresh(b"b3JkZXJz|3|c#7\0\x01"), Ok((&b"b3JkZXJz"[..], 3)));
+        assert_eq!(parse_item_key_fresh(b"dA|007|x"), Ok((&b"dA"[..], 7)));
+        assert!(parse_item_key_fresh(b"|3|x").is_err());
+        assert!(parse_item_key_fresh(b"dA|3|").is_err());
+        assert!(parse_item_key_fresh(b"dA|-3|x").is_err());
+        assert!(parse_item_key_fresh(b"dA||x").is_err());
+        assert!(parse_item_key_fresh(b"dA|99999999999999999999|x").is_err());
+        assert!(parse_item_key_fresh(b"d=|3|x").is_err());
+        assert!(parse_item_key_fresh(b"dA").is_err());
     }
 }

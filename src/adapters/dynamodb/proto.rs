@@ -246,11 +246,25 @@ pub type KeyAttrs<'a> = (Option<&'a [u8]>, Option<&'a [u8]>);
 pub fn find_key_attrs<'a>(body: &'a [u8], hash: &str, range: &str) -> Result<KeyAttrs<'a>, ProtoError> {
     let (mut h, mut r) = (None, None);
     for e in item_entries(body) {
-        let (k, v) = map_entry(e?)?;
-        if k == hash.as_bytes() {
+        let e = e?;
+        // Deterministic writers lay an entry out as `0a len key 12 len
+        // value` with one-byte lengths; read that shape directly.
+        let (k, v) = match e {
+            [0x0a, kl, rest @ ..]
+                if *kl < 0x80
+                    && rest.len() > *kl as usize + 1
+                    && rest[*kl as usize] == 0x12
+                    && rest[*kl as usize + 1] < 0x80
+                    && rest.len() == *kl as usize + 2 + rest[*kl as usize + 1] as usize =>
+            {
+                (&rest[..*kl as usize], &rest[*kl as usize + 2..])
+            }
+            _ => map_entry(e)?,
+        };
+        if k.len() == hash.len() && k == hash.as_bytes() {
             h = Some(v);
         }
-        if !range.is_empty() && k == range.as_bytes() {
+        if k.len() == range.len() && !range.is_empty() && k == range.as_bytes() {
             r = Some(v);
         }
     }

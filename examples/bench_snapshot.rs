@@ -1,0 +1,182 @@
+//! Writes a large synthetic snapshot for the benchmarks: DynamoDB items
+//! across a few tables plus S3 objects of mixed sizes (one over 1 GiB),
+//! streamed in sorted key order so nothing large is held in memory.
+//! Deterministic for a given seed.
+//!
+//! `cargo run --release --example bench_snapshot -- OUT [ITEMS] [S3_MIB]`
+
+use std::io::{BufWriter, Write};
+
+use fsmfs::adapters::encode::*;
+use fsmfs::container::writer::{encode_key, StreamWriter};
+
+const TS: u64 = 1_795_161_600_000 << 16;
+const CHUNK: usize = 1 << 20;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn fill(&mut self, buf: &mut [u8]) {
+        for c in buf.chunks_mut(8) {
+            let v = self.next().to_le_bytes();
+            c.copy_from_slice(&v[..c.len()]);
+        }
+    }
+}
+
+/// Asserts the sorted order every real writer produces.
+struct Sorted<W: Write> {
+    w: StreamWriter<W>,
+    last: Vec<u8>,
+    rows: u64,
+}
+
+impl<W: Write> Sorted<W> {
+    fn put(&mut self, user_key: &[u8], body: &[u8]) {
+        let k = encode_key(user_key, TS);
+        assert!(k > self.last, "generator emitted keys out of order");
+        self.w.entry(&k, &[&[0u8; 9][..], body]).expect("write");
+        self.last = k;
+        self.rows += 1;
+    }
+}
+
+fn table(name: &str, range: bool) -> TableDef {
+    TableDef {
+        name: name.into(),
+        attribute_definitions: vec![("pk".into(), "S".into()), ("sk".into(), "S".into())],
+        hash_key: "pk".into(),
+        range_key: if range { "sk".into() } else { String::new() },
+        key_encoding_version: 2,
+        generation: 1,
+        ..Default::default()
+    }
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let out = args.next().expect("usage: bench_snapshot OUT [ITEMS] [S3_MIB]");
+    let items: u64 = args.next().map_or(1_000_000, |v| v.parse().expect("ITEMS"));
+    let s3_mib: u64 = args.next().map_or(2300, |v| v.parse().expect("S3_MIB"));
+    let file = std::fs::File::create(&out).expect("create output");
+    let mut w = Sorted {
+        w: StreamWriter::new(BufWriter::with_capacity(8 << 20, file), TS).expect("write"),
+        last: Vec::new(),
+        rows: 0,
+    };
+    let mut rng = Rng(0x00fb_e11c_4a5e);
+
+    // DynamoDB: four tables, one composite; sorted by base64url name.
+    let mut tables: Vec<TableDef> = (0..4).map(|i| table(&format!("bench_{i}"), i == 3)).collect();
+    tables.sort_by_key(|t| fsmfs::keys::segment::b64url_nopad(t.name.as_bytes()));
+    let per_table = items / tables.len() as u64;
+    for t in &tables {
+        for i in 0..per_table {
+            let mut item = vec![
+                (
+                    "pk".to_string(),
+                    AttrValue::S(if t.range_key.is_empty() {
+                        format!("item-{i:09}")
+                    } else {
+                        format!("user-{:07}", i / 10)
+                    }),
+                ),
+                ("name".to_string(), AttrValue::S(format!("Customer number {i}"))),
+                (
+                    "balance".to_string(),
+                    AttrValue::N(format!("{}.{:02}", rng.next() % 100_000, rng.next() % 100)),
+                ),
+                ("active".to_string(), AttrValue::Bool(i % 2 == 0)),
+                ("tags".to_string(), AttrValue::Ss(vec!["a".into(), format!("t{}", i % 7)])),
+            ];
+            if !t.range_key.is_empty() {
+                item.push(("sk".to_string(), AttrValue::S(format!("order-{:03}", i % 10))));
+            }
+            for r in ddb_item_records(t, &item, 1).expect("valid item") {
+                w.put(&r.key, &r.value);
+            }
+        }
+    }
+    for t in &tables {
+        let r = ddb_schema_records(t);
+        let gen = r.iter().find(|r| r.key.starts_with(b"!ddb|meta|gen|")).expect("gen row");
+        w.put(&gen.key, &gen.value);
+    }
+    for t in &tables {
+        let r = ddb_schema_records(t);
+        let meta = r.iter().find(|r| r.key.starts_with(b"!ddb|meta|table|")).expect("meta row");
+        w.put(&meta.key, &meta.value);
+    }
+
+    // S3: one bucket; sizes: one object over 1 GiB, a few of 128 MiB,
+    // more of 4 MiB, and many small ones, up to the requested total.
+    let mut sizes: Vec<u64> = Vec::new();
+    let mut total = 0u64;
+    let budget = s3_mib << 20;
+    let mut push = |sz: u64, sizes: &mut Vec<u64>, total: &mut u64| {
+        sizes.push(sz);
+        *total += sz;
+    };
+    if budget >= (1 << 30) + (200 << 20) {
+        push((1 << 30) + (100 << 20), &mut sizes, &mut total);
+    }
+    while total + (128 << 20) <= budget * 8 / 10 {
+        push(128 << 20, &mut sizes, &mut total);
+    }
+    for _ in 0..64 {
+        if total + (4 << 20) > budget * 95 / 100 {
+            break;
+        }
+        push(4 << 20, &mut sizes, &mut total);
+    }
+    while total < budget {
+        let sz = 1 + rng.next() % (64 << 10);
+        push(sz, &mut sizes, &mut total);
+    }
+    let name = |i: usize| format!("data/obj-{i:06}.bin");
+    let mut buf = vec![0u8; CHUNK];
+    for (i, &sz) in sizes.iter().enumerate() {
+        let key = name(i);
+        let mut left = sz;
+        let mut chunk = 0u64;
+        while left > 0 {
+            let n = left.min(CHUNK as u64) as usize;
+            rng.fill(&mut buf[..n]);
+            w.put(&s3_blob_key(b"bench", 1, key.as_bytes(), b"up", 1, chunk, None), &buf[..n]);
+            left -= n as u64;
+            chunk += 1;
+        }
+    }
+    for r in s3_bucket_records(&BucketDef { name: b"bench".to_vec(), generation: 1, ..Default::default() }) {
+        if r.key.starts_with(b"!s3|bucket|gen|") {
+            w.put(&r.key, &r.value);
+        }
+    }
+    for r in s3_bucket_records(&BucketDef { name: b"bench".to_vec(), generation: 1, ..Default::default() }) {
+        if r.key.starts_with(b"!s3|bucket|meta|") {
+            w.put(&r.key, &r.value);
+        }
+    }
+    for (i, &sz) in sizes.iter().enumerate() {
+        let count = sz.div_ceil(CHUNK as u64);
+        let chunk_sizes: Vec<String> =
+            (0..count).map(|c| (sz - c * CHUNK as u64).min(CHUNK as u64).to_string()).collect();
+        let manifest = format!(
+            "{{\"upload_id\":\"up\",\"etag\":\"{:032x}\",\"size_bytes\":{sz},\"last_modified_hlc\":{TS},\"content_type\":\"application/octet-stream\",\"parts\":[{{\"part_no\":1,\"etag\":\"e\",\"size_bytes\":{sz},\"chunk_count\":{count},\"chunk_sizes\":[{}]}}]}}",
+            i,
+            chunk_sizes.join(",")
+        );
+        w.put(&s3_manifest_key(b"bench", 1, name(i).as_bytes()), manifest.as_bytes());
+    }
+    let rows = w.rows;
+    let mut inner = w.w.finish();
+    inner.flush().expect("flush");
+    eprintln!("wrote {out}: {rows} records, {} S3 objects, {} S3 bytes", sizes.len(), total);
+}
