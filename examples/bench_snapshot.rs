@@ -120,7 +120,7 @@ fn main() {
     let mut sizes: Vec<u64> = Vec::new();
     let mut total = 0u64;
     let budget = s3_mib << 20;
-    let mut push = |sz: u64, sizes: &mut Vec<u64>, total: &mut u64| {
+    let push = |sz: u64, sizes: &mut Vec<u64>, total: &mut u64| {
         sizes.push(sz);
         *total += sz;
     };
