@@ -72,6 +72,9 @@ enum Command {
     },
     /// Mount the tree read-only at MOUNTPOINT (FUSE); returns once it is ready.
     Mount(Box<MountArgs>),
+    /// Pack a dump tree back into an .fsm payload (+ OUT.encode_info.json);
+    /// self-tested and published atomically (docs/pack.md).
+    Pack(Box<crate::pack::PackArgs>),
 }
 
 /// FUSE worker threads unless `--threads` says otherwise (docs/fuse.md).
@@ -255,7 +258,14 @@ pub fn open_index(snapshot: &Path, options: DecodeOptions) -> Result<Index, Fail
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Usage errors exit 1 (docs/cli.md, and upstream's pack), not clap's 2.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+        }
+    };
     let level = match cli.verbose {
         0 => "warn",
         1 => "info",
@@ -312,6 +322,7 @@ fn run(cmd: Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Mount(m) => mount(*m),
+        Command::Pack(p) => crate::pack::run(*p),
     }
 }
 

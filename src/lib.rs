@@ -19,4 +19,5 @@ pub mod cli;
 pub mod extract;
 pub mod fuse;
 pub mod info;
+pub mod pack;
 pub mod progress;

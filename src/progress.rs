@@ -21,3 +21,20 @@ pub fn bar(total: u64, what: &str, bytes: bool) -> ProgressBar {
     pb.set_message(what.to_string());
     pb
 }
+
+/// A counter without a known total (files walked, …), hidden unless stderr
+/// is a terminal.
+pub fn counter(what: &str, unit: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new_spinner();
+    if let Ok(style) =
+        ProgressStyle::with_template(&format!("{{msg:>10}} {{spinner}} {{pos}} {unit} {{per_sec}}"))
+    {
+        pb.set_style(style);
+    }
+    pb.set_message(what.to_string());
+    pb.enable_steady_tick(std::time::Duration::from_millis(200));
+    pb
+}

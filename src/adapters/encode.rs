@@ -504,7 +504,8 @@ const S3_ROUTE_PREFIX: &[u8] = b"!s3route|";
 const S3_RESTORE_GENERATION: u64 = 1;
 const S3_RESTORE_UPLOAD_ID: &[u8] = b"elastickv-restore";
 const S3_RESTORE_PART_NO: u64 = 1;
-const S3_RESTORE_CHUNK_SIZE: usize = 1 << 20;
+/// Size of the blob chunks the restore encoder cuts bodies into.
+pub const S3_RESTORE_CHUNK_SIZE: usize = 1 << 20;
 
 const CHUNKREF_V1: u8 = 1;
 const CHUNKREF_V2: u8 = 2;
@@ -1028,36 +1029,55 @@ fn restore_manifest_json(sidecar: &SidecarDef, chunk_sizes: &[u64]) -> Vec<u8> {
     out
 }
 
+/// The chunk sizes the restore encoder cuts a body of `size` bytes into:
+/// full 1 MiB chunks, then the remainder; none for an empty body.
+pub fn s3_restore_chunk_sizes(size: u64) -> Vec<u64> {
+    let chunk = S3_RESTORE_CHUNK_SIZE as u64;
+    let mut sizes = vec![chunk; (size / chunk) as usize];
+    if size % chunk != 0 {
+        sizes.push(size % chunk);
+    }
+    sizes
+}
+
+/// Key of restore blob chunk `chunk_no`: generation 1, upload
+/// `elastickv-restore`, part 1, 6-field form.
+pub fn s3_restore_blob_key(bucket: &[u8], key: &[u8], chunk_no: u64) -> Vec<u8> {
+    s3_blob_key(bucket, S3_RESTORE_GENERATION, key, S3_RESTORE_UPLOAD_ID, S3_RESTORE_PART_NO, chunk_no, None)
+}
+
+/// The restore encoder's manifest row for an object whose body was cut
+/// into `chunk_sizes`.
+pub fn s3_restore_manifest_record(
+    bucket: &[u8],
+    key: &[u8],
+    sidecar: &SidecarDef,
+    chunk_sizes: &[u64],
+) -> Record {
+    Record::new(
+        s3_manifest_key(bucket, S3_RESTORE_GENERATION, key),
+        restore_manifest_json(sidecar, chunk_sizes),
+    )
+}
+
 /// B9: what the restore encoder emits for one dump object — the body cut
 /// into 1 MiB blob rows (generation 1, upload `elastickv-restore`, part 1,
 /// 6-field keys; none for an empty body), then the manifest. `size_bytes`
 /// is copied from the sidecar; upstream refuses a body whose length differs
-/// before getting here, so the caller must check it.
+/// before getting here, so the caller must check it. (`pack` streams bodies
+/// instead, through the three functions above.)
 pub fn s3_restore_object_records(
     bucket: &[u8],
     key: &[u8],
     body: &[u8],
     sidecar: &SidecarDef,
 ) -> Vec<Record> {
-    let mut rows = Vec::new();
-    let mut sizes = Vec::new();
-    for (chunk_no, chunk) in (0u64..).zip(body.chunks(S3_RESTORE_CHUNK_SIZE)) {
-        let blob_key = s3_blob_key(
-            bucket,
-            S3_RESTORE_GENERATION,
-            key,
-            S3_RESTORE_UPLOAD_ID,
-            S3_RESTORE_PART_NO,
-            chunk_no,
-            None,
-        );
-        rows.push(Record::new(blob_key, chunk.to_vec()));
-        sizes.push(chunk.len() as u64);
-    }
-    rows.push(Record::new(
-        s3_manifest_key(bucket, S3_RESTORE_GENERATION, key),
-        restore_manifest_json(sidecar, &sizes),
-    ));
+    let sizes = s3_restore_chunk_sizes(body.len() as u64);
+    let mut rows: Vec<Record> = (0u64..)
+        .zip(body.chunks(S3_RESTORE_CHUNK_SIZE))
+        .map(|(chunk_no, chunk)| Record::new(s3_restore_blob_key(bucket, key, chunk_no), chunk.to_vec()))
+        .collect();
+    rows.push(s3_restore_manifest_record(bucket, key, sidecar, &sizes));
     rows
 }
 
@@ -1830,6 +1850,16 @@ mod tests {
         assert_eq!(rows[0].value.len(), 1 << 20);
         assert_eq!(rows[2].value.len(), 1);
         assert!(json(&rows[3]).contains(r#""chunk_count":3,"chunk_sizes":[1048576,1048576,1],"#));
+    }
+
+    #[test]
+    fn b9_chunk_sizes_at_the_boundaries() {
+        let mib = 1u64 << 20;
+        assert!(s3_restore_chunk_sizes(0).is_empty());
+        assert_eq!(s3_restore_chunk_sizes(1), vec![1]);
+        assert_eq!(s3_restore_chunk_sizes(mib), vec![mib]);
+        assert_eq!(s3_restore_chunk_sizes(mib + 1), vec![mib, 1]);
+        assert_eq!(s3_restore_chunk_sizes(3 * mib), vec![mib, mib, mib]);
     }
 
     // --- Go JSON string escaping -------------------------------------------

@@ -126,6 +126,48 @@ impl GoObject {
         }
     }
 
+    /// A nested struct; absent or `null` reads as an empty object (Go leaves
+    /// the zero value).
+    pub fn object(&self, name: &str) -> Result<GoObject, String> {
+        match self.field(name) {
+            None | Some(Value::Null) => Ok(GoObject(Map::new())),
+            Some(Value::Object(m)) => Ok(GoObject(m.clone())),
+            Some(v) => Err(mismatch(name, v, "object")),
+        }
+    }
+
+    /// A `[]string`; absent or `null` reads as empty, a `null` element as "".
+    pub fn strings(&self, name: &str) -> Result<Vec<String>, String> {
+        match self.field(name) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => Ok(s.clone()),
+                    Value::Null => Ok(String::new()),
+                    other => Err(mismatch(name, other, "string")),
+                })
+                .collect(),
+            Some(v) => Err(mismatch(name, v, "[]string")),
+        }
+    }
+
+    /// Whether the field is present with a non-`null` value (Go's pointer
+    /// fields: `nil` unless set).
+    pub fn is_set(&self, name: &str) -> bool {
+        !matches!(self.field(name), None | Some(Value::Null))
+    }
+
+    /// A `uint32` field (Go refuses values that do not fit).
+    pub fn u32(&self, name: &str) -> Result<u32, String> {
+        match self.field(name) {
+            None | Some(Value::Null) => Ok(0),
+            Some(v) => {
+                as_u64(v).and_then(|n| u32::try_from(n).ok()).ok_or_else(|| mismatch(name, v, "uint32"))
+            }
+        }
+    }
+
     /// A slice of structs.
     pub fn objects(&self, name: &str) -> Result<Vec<GoObject>, String> {
         match self.field(name) {
@@ -192,5 +234,14 @@ mod tests {
         assert!(GoObject::parse(b"null").unwrap().str("a").unwrap().is_empty());
         let o = GoObject::parse(b"{\"a\":\"x\xffy\"}").unwrap();
         assert_eq!(o.str("a").unwrap(), "x\u{FFFD}y");
+        let o = GoObject::parse(br#"{"K":{"n":"v"},"l":["a",null],"big":4294967296,"nul":null}"#).unwrap();
+        assert_eq!(o.object("k").unwrap().str("n").unwrap(), "v");
+        assert!(o.object("missing").unwrap().str("n").unwrap().is_empty());
+        assert!(o.object("l").is_err());
+        assert_eq!(o.strings("l").unwrap(), vec!["a".to_string(), String::new()]);
+        assert!(o.strings("k").is_err());
+        assert!(o.is_set("k") && !o.is_set("nul") && !o.is_set("missing"));
+        assert!(o.u32("big").is_err());
+        assert_eq!(o.u64("big").unwrap(), 1 << 32);
     }
 }

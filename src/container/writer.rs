@@ -51,6 +51,24 @@ impl<W: Write> StreamWriter<W> {
         Ok(())
     }
 
+    /// Writes one entry whose value (`value_len` bytes, header included) is
+    /// produced by `write_value` straight into the output, so a large value
+    /// can be copied from its source without an intermediate buffer. The
+    /// callback must write exactly `value_len` bytes.
+    pub fn entry_with(
+        &mut self,
+        encoded_key: &[u8],
+        value_len: u64,
+        write_value: impl FnOnce(&mut W) -> io::Result<()>,
+    ) -> io::Result<()> {
+        self.out.write_all(&(encoded_key.len() as u64).to_le_bytes())?;
+        self.out.write_all(encoded_key)?;
+        self.out.write_all(&value_len.to_le_bytes())?;
+        write_value(&mut self.out)?;
+        self.written += 16 + encoded_key.len() as u64 + value_len;
+        Ok(())
+    }
+
     /// Writes a live, cleartext entry with no TTL: the only kind `pack` emits.
     pub fn live(&mut self, user_key: &[u8], commit_ts: u64, body: &[u8]) -> io::Result<()> {
         let key = encode_key(user_key, commit_ts);

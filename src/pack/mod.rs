@@ -1,0 +1,709 @@
+//! `fsmfs pack TREE OUT.fsm`: a logical dump tree back into the bare
+//! `EKVPBBL1` payload upstream's restore path loads, plus its
+//! `OUT.encode_info.json` sidecar (`spec/pack.md`, `design.md` §6).
+//!
+//! Pipeline: read and validate `MANIFEST.json` ([`manifest`]) → walk each
+//! selected adapter's directory and turn files into records (one module
+//! per adapter: [`dynamodb`], [`s3`]; Redis and SQS plug into
+//! [`encoder_for`] the same way) → sort by full encoded key within a memory
+//! budget ([`sorter`]) → stream the entries into an unnamed file in OUT's
+//! directory, hashing as they go ([`output`]) → index that file with the
+//! decoder and compare it with the input tree ([`selftest`]) → publish it
+//! atomically and write the sidecar ([`info`]).
+//!
+//! The input tree is read through [`fsio`], which never follows a symlink
+//! and never opens anything but single-link regular files.
+
+mod dynamodb;
+mod fsio;
+mod info;
+mod keymap;
+mod manifest;
+mod output;
+mod s3;
+mod selftest;
+mod sorter;
+
+pub use info::{sidecar_path, EncodeInfo};
+pub use manifest::{Manifest, ManifestError};
+
+use std::fmt;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use crate::cli::{Failure, EXIT_DATA, EXIT_USAGE};
+use crate::container::error::show_key;
+use crate::container::writer::StreamWriter;
+use crate::container::VALUE_HEADER_LEN;
+use crate::index::route::Adapter;
+use crate::index::DecodeOptions;
+use fsio::{Dir, FileError, Kind};
+use sorter::{FileRef, SortError, Sorter, Value};
+
+/// Largest single JSON document read from the tree (a value over the
+/// record cap could not be written anyway).
+const MAX_DOCUMENT: u64 = sorter::MAX_USER_VALUE as u64;
+
+/// `encoder_version` in the sidecar.
+pub const ENCODER_VERSION: &str = concat!("fsmfs-", env!("CARGO_PKG_VERSION"));
+
+/// Default `--memory-budget`.
+pub const DEFAULT_MEMORY_BUDGET: usize = 1 << 30;
+
+/// A failed pack: the exit code (1 usage/environment, 2 data) and one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackError {
+    pub code: u8,
+    pub message: String,
+}
+
+impl PackError {
+    pub fn usage(message: impl Into<String>) -> Self {
+        PackError { code: EXIT_USAGE, message: message.into() }
+    }
+
+    pub fn data(message: impl Into<String>) -> Self {
+        PackError { code: EXIT_DATA, message: message.into() }
+    }
+}
+
+impl fmt::Display for PackError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for PackError {}
+
+impl From<PackError> for Failure {
+    fn from(e: PackError) -> Self {
+        Failure { code: e.code, message: e.message }
+    }
+}
+
+/// What to pack and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub tree: PathBuf,
+    pub out: PathBuf,
+    /// Selected adapters (any order).
+    pub adapters: Vec<Adapter>,
+    /// `--last-commit-ts`; must not be below the manifest's.
+    pub last_commit_ts: Option<u64>,
+    pub self_test: bool,
+    /// Where sorted runs are spilled (default: the OS temp dir).
+    pub scratch_root: Option<PathBuf>,
+    pub memory_budget: usize,
+    /// Progress bars (drawn only when stderr is a terminal).
+    pub progress: bool,
+}
+
+impl Options {
+    pub fn new(tree: impl Into<PathBuf>, out: impl Into<PathBuf>) -> Options {
+        Options {
+            tree: tree.into(),
+            out: out.into(),
+            adapters: Adapter::ALL.to_vec(),
+            last_commit_ts: None,
+            self_test: true,
+            scratch_root: None,
+            memory_budget: DEFAULT_MEMORY_BUDGET,
+            progress: false,
+        }
+    }
+}
+
+/// What a successful pack did.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub bytes: u64,
+    pub entries: u64,
+    pub sha256: [u8; 32],
+    pub commit_ts: u64,
+    pub adapters: Vec<Adapter>,
+    pub self_test: bool,
+    /// Sorted runs spilled to disk (0: sorted in memory).
+    pub runs: usize,
+    /// Input files read or checked.
+    pub files: u64,
+    /// Wall time of the self-test.
+    pub self_test_secs: f64,
+}
+
+/// The adapter encoders `pack` has. Redis and SQS come as two more
+/// modules with the same signature.
+type Encoder = fn(&Dir, &mut Ctx) -> Result<(), PackError>;
+
+fn encoder_for(a: Adapter) -> Option<Encoder> {
+    match a {
+        Adapter::DynamoDb => Some(dynamodb::encode),
+        Adapter::S3 => Some(s3::encode),
+        Adapter::Redis | Adapter::Sqs => None,
+    }
+}
+
+/// What an adapter encoder works with: the sorter and error helpers that
+/// name the offending path.
+pub(crate) struct Ctx<'a> {
+    tree_display: String,
+    sorter: &'a mut Sorter,
+    spill_dir: &'a Path,
+    walked: &'a indicatif::ProgressBar,
+    files: u64,
+    /// Tree-relative paths of S3 rename trackers (for the self-test).
+    s3_keymaps: Vec<Vec<u8>>,
+}
+
+impl Ctx<'_> {
+    fn show(&self, rel: &[u8]) -> String {
+        format!("{}/{}", self.tree_display, String::from_utf8_lossy(rel))
+    }
+
+    /// A tree problem at `rel` (exit 2).
+    fn tree(&self, rel: &[u8], detail: impl fmt::Display) -> PackError {
+        PackError::data(format!("{}: {detail}", self.show(rel)))
+    }
+
+    /// An I/O error while reading the tree at `rel` (exit 2, as upstream
+    /// classifies every error inside an adapter walk).
+    fn io(&self, rel: &[u8], e: io::Error) -> PackError {
+        self.tree(rel, e)
+    }
+
+    fn file(&self, rel: &[u8], e: FileError) -> PackError {
+        self.tree(rel, e)
+    }
+
+    fn walked(&mut self) {
+        self.files += 1;
+        if self.files % 256 == 0 {
+            self.walked.set_position(self.files);
+        }
+    }
+
+    fn sort_error(&self, rel: &[u8], e: SortError<()>) -> PackError {
+        match e {
+            SortError::KeyTooLarge(n) => {
+                self.tree(rel, format!("gives a record key of {n} bytes, over the 1 MiB limit"))
+            }
+            SortError::ValueTooLarge(n) => {
+                self.tree(rel, format!("gives a record value of {n} bytes, over the 256 MiB limit"))
+            }
+            SortError::Spill(e) => {
+                PackError::usage(format!("spilling a sorted run to {}: {e}", self.spill_dir.display()))
+            }
+            SortError::Duplicate(_) | SortError::Emit(()) => self.tree(rel, "unexpected sorter error"),
+        }
+    }
+
+    fn add(&mut self, rel: &[u8], key: &[u8], value: &[u8]) -> Result<(), PackError> {
+        self.sorter.add(key, value).map_err(|e| self.sort_error(rel, e))
+    }
+
+    fn add_file(&mut self, rel: &[u8], key: &[u8], r: FileRef<'_>) -> Result<(), PackError> {
+        self.sorter.add_file(key, r).map_err(|e| self.sort_error(rel, e))
+    }
+}
+
+const TOP_LEVEL: [&[u8]; 6] = [b"MANIFEST.json", b"CHECKSUMS", b"dynamodb", b"s3", b"redis", b"sqs"];
+
+/// Refuses top-level entries the decoder never writes.
+fn check_top_level(root: &Dir, tree: &str) -> Result<(), PackError> {
+    for e in root.entries().map_err(|e| PackError::data(format!("{tree}: {e}")))? {
+        let e = e.map_err(|e| PackError::data(format!("{tree}: {e}")))?;
+        if !TOP_LEVEL.contains(&e.name.as_slice()) {
+            return Err(PackError::data(format!(
+                "{tree}/{}: unknown top-level entry (a dump tree holds only MANIFEST.json, CHECKSUMS and the adapter directories dynamodb/, s3/, redis/, sqs/)",
+                String::from_utf8_lossy(&e.name)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Why writing the payload stopped.
+enum EmitError {
+    /// Reading an input file (exit 2).
+    Read(String),
+    /// Writing the output (exit 1).
+    Write(io::Error),
+}
+
+/// Packs `opts.tree` into `opts.out` (see the module docs). On `Err`
+/// nothing was published and an existing OUT is untouched — except after
+/// a self-test mismatch, which (as upstream) removes a stale OUT so no
+/// restore-visible payload disagrees with the new sidecar.
+pub fn pack(opts: &Options) -> Result<Report, PackError> {
+    let tree_display = opts.tree.display().to_string();
+    let manifest_path = opts.tree.join("MANIFEST.json");
+    let bytes = std::fs::read(&manifest_path)
+        .map_err(|e| PackError::usage(format!("{}: cannot read: {e}", manifest_path.display())))?;
+    let m =
+        manifest::parse(&bytes).map_err(|e| PackError::data(format!("{}: {e}", manifest_path.display())))?;
+    let mut selected: Vec<Adapter> =
+        Adapter::ALL.iter().copied().filter(|a| opts.adapters.contains(a)).collect();
+    selected.dedup();
+    if selected.is_empty() {
+        return Err(PackError::usage("no adapter selected"));
+    }
+    for a in &selected {
+        if !m.scopes.contains(a) {
+            return Err(PackError::data(format!(
+                "adapter {:?} selected but {} has no scope for it (use --adapter to restrict, or re-dump including this adapter)",
+                a.name(),
+                manifest_path.display()
+            )));
+        }
+    }
+    let commit_ts = match opts.last_commit_ts {
+        Some(t) if t < m.last_commit_ts => {
+            return Err(PackError::data(format!(
+                "--last-commit-ts {t} is lower than MANIFEST.json last_commit_ts {} (the HLC ceiling may only rise)",
+                m.last_commit_ts
+            )))
+        }
+        Some(t) => t,
+        None => m.last_commit_ts,
+    };
+    let mismatch_path = with_suffix(&opts.out, ".mismatch.txt");
+    let _ = std::fs::remove_file(&mismatch_path);
+    m.unsupported_mode(&selected).map_err(PackError::data)?;
+    if commit_ts == 0 {
+        log::warn!("last_commit_ts is 0: the restored node gets no HLC ceiling from this payload");
+    }
+    let spill_dir = match &opts.scratch_root {
+        Some(p) => {
+            if !p.is_dir() {
+                return Err(PackError::usage(format!("--scratch-root {}: not a directory", p.display())));
+            }
+            p.clone()
+        }
+        None => std::env::temp_dir(),
+    };
+    if opts.out.is_dir() {
+        return Err(PackError::usage(format!("{}: is a directory", opts.out.display())));
+    }
+    let root = Dir::open_root(&opts.tree)
+        .map_err(|e| PackError::usage(format!("{tree_display}: cannot open the tree: {e}")))?;
+    check_top_level(&root, &tree_display)?;
+    let out = output::OutFile::create(&opts.out)
+        .map_err(|e| PackError::usage(format!("{}: cannot create the output: {e}", opts.out.display())))?;
+
+    // Walk: every selected adapter's files into sorted entries.
+    let walked = if opts.progress {
+        crate::progress::counter("reading", "files")
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut sorter = Sorter::new(commit_ts, opts.memory_budget, spill_dir.clone());
+    let mut ctx = Ctx {
+        tree_display: tree_display.clone(),
+        sorter: &mut sorter,
+        spill_dir: &spill_dir,
+        walked: &walked,
+        files: 0,
+        s3_keymaps: Vec::new(),
+    };
+    for &a in &selected {
+        let name = a.name().as_bytes();
+        let at = |d: String| PackError::data(format!("{tree_display}/{}: {d}", a.name()));
+        match root.kind(name).map_err(|e| at(e.to_string()))? {
+            None => continue,
+            Some(Kind::Dir) => {}
+            Some(k) => return Err(at(format!("is {}, not a directory", k.describe()))),
+        }
+        let dir = root.open_dir(name).map_err(|e| at(e.to_string()))?;
+        match encoder_for(a) {
+            Some(encode) => encode(&dir, &mut ctx)?,
+            None => {
+                if dir.entries().map_err(|e| at(e.to_string()))?.next().is_some() {
+                    return Err(at(format!(
+                        "packing {} is not supported yet; leave it out with --adapter",
+                        a.name()
+                    )));
+                }
+            }
+        }
+    }
+    let files = ctx.files;
+    let keymaps = std::mem::take(&mut ctx.s3_keymaps);
+    walked.finish_and_clear();
+
+    // Write: sorted entries into the unnamed output, hashed on the way.
+    let total = sorter.stream_len();
+    let entries = sorter.entries();
+    let runs = sorter.runs();
+    let pb = if opts.progress {
+        crate::progress::bar(total, "writing", true)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let write_err =
+        |e: io::Error| PackError::usage(format!("{}: writing the output: {e}", opts.out.display()));
+    let file = out.file().try_clone().map_err(write_err)?;
+    let mut sw =
+        StreamWriter::new(output::HashedWriter::new(file, pb.clone()), commit_ts).map_err(write_err)?;
+    let header = [0u8; VALUE_HEADER_LEN];
+    let mut body: Option<(Vec<u8>, std::fs::File)> = None;
+    let mut read_err: Option<String> = None;
+    let merged = sorter.finish(|key, value| match value {
+        Value::Inline(b) => sw.entry(key, &[&header, b]).map_err(EmitError::Write),
+        Value::File(r) => {
+            if body.as_ref().is_none_or(|(p, _)| p.as_slice() != r.path) {
+                let f = fsio::reopen_beneath(&root, r.path, r.id).map_err(|e| {
+                    EmitError::Read(format!("{tree_display}/{}: {e}", String::from_utf8_lossy(r.path)))
+                })?;
+                body = Some((r.path.to_vec(), f));
+            }
+            let (_, f) = body.as_ref().expect("just opened");
+            let len = VALUE_HEADER_LEN as u64 + u64::from(r.len);
+            let res = sw.entry_with(key, len, |w| {
+                w.write_all(&header)?;
+                w.fill_from(f, r.offset, u64::from(r.len)).map_err(|e| match e {
+                    output::FillError::Write(e) => e,
+                    output::FillError::Read(e) => {
+                        read_err = Some(format!("{tree_display}/{}: {e}", String::from_utf8_lossy(r.path)));
+                        io::Error::other("input read failed")
+                    }
+                })
+            });
+            match (res, read_err.take()) {
+                (_, Some(msg)) => Err(EmitError::Read(msg)),
+                (r, None) => r.map_err(EmitError::Write),
+            }
+        }
+    });
+    drop(body);
+    match merged {
+        Ok(()) => {}
+        Err(SortError::Duplicate(k)) => {
+            return Err(PackError::data(format!(
+                "{tree_display}: two files produce the same record key {} (duplicate item or object)",
+                show_key(&k)
+            )))
+        }
+        Err(SortError::Spill(e)) => {
+            return Err(PackError::usage(format!(
+                "reading back a sorted run in {}: {e}",
+                spill_dir.display()
+            )))
+        }
+        Err(SortError::Emit(EmitError::Read(msg))) => return Err(PackError::data(msg)),
+        Err(SortError::Emit(EmitError::Write(e))) => return Err(write_err(e)),
+        Err(SortError::KeyTooLarge(_) | SortError::ValueTooLarge(_)) => unreachable!("checked when added"),
+    }
+    debug_assert_eq!(sw.bytes_written(), total);
+    let sha256 = sw.finish().finish().map_err(write_err)?;
+    out.file().sync_all().map_err(write_err)?;
+    pb.finish_and_clear();
+
+    // Self-test: decode what was written, compare with the input.
+    let started = std::time::Instant::now();
+    let mismatch = if opts.self_test {
+        let decode = DecodeOptions {
+            adapters: selected.clone(),
+            include_orphans: m.include_orphans,
+            include_incomplete_uploads: m.include_incomplete_uploads,
+            rename_collisions: m.rename_s3_collisions,
+            preserve_sqs_visibility: m.preserve_sqs_visibility,
+            include_sqs_side_records: m.include_sqs_side_records,
+            ..DecodeOptions::default()
+        };
+        let progress = if opts.progress {
+            crate::progress::bar(total, "self-test", true)
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        let input = selftest::Input {
+            tree: &root,
+            adapters: &selected,
+            decode,
+            commit_ts,
+            keymaps: &keymaps,
+            progress,
+        };
+        let r = selftest::run(&out.reopen_path(), &input)?;
+        input.progress.finish_and_clear();
+        r
+    } else {
+        None
+    };
+    let self_test_secs = started.elapsed().as_secs_f64();
+    let wall = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let mut sidecar = EncodeInfo {
+        encoder_version: ENCODER_VERSION.into(),
+        wall_time: (wall.as_secs() as i64, wall.subsec_nanos()),
+        input_root: opts.tree.as_os_str().as_encoded_bytes().to_vec(),
+        output_fsm_path: opts.out.as_os_str().as_encoded_bytes().to_vec(),
+        sha256,
+        last_commit_ts: commit_ts,
+        overridden: opts.last_commit_ts.is_some(),
+        manifest_last_commit_ts: m.last_commit_ts,
+        cluster_id: m.cluster_id.clone(),
+        adapters: selected.clone(),
+        self_test_ran: opts.self_test,
+        self_test_matched: opts.self_test && mismatch.is_none(),
+    };
+
+    if let Some(report) = mismatch {
+        drop(out);
+        if let Err(e) = output::open_sidecar(&mismatch_path).and_then(|mut f| f.write_all(&report)) {
+            log::warn!("writing {}: {e}", mismatch_path.display());
+        }
+        remove_stale_output(&opts.out);
+        if let Err(e) = info::write(&opts.out, &sidecar) {
+            log::warn!("writing the encode_info sidecar after a self-test mismatch: {}", e.error);
+        }
+        let first = report.split(|&b| b == b'\n').next().unwrap_or_default();
+        return Err(PackError::data(format!(
+            "self-test: the payload does not decode back to {tree_display} ({}; see {}); nothing was published",
+            String::from_utf8_lossy(first),
+            mismatch_path.display()
+        )));
+    }
+
+    // Publish: name the file, then the sidecar; signals wait until both.
+    {
+        let _block = output::SignalBlock::new();
+        out.publish().map_err(|e| PackError::usage(format!("{}: publishing: {e}", opts.out.display())))?;
+        sidecar.wall_time = {
+            let w = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            (w.as_secs() as i64, w.subsec_nanos())
+        };
+        if let Err(e) = info::write(&opts.out, &sidecar) {
+            let _ = std::fs::remove_file(&opts.out);
+            if e.opened {
+                let _ = std::fs::remove_file(sidecar_path(&opts.out));
+            }
+            return Err(PackError::usage(format!(
+                "{}: writing the sidecar: {} (the payload was removed again)",
+                sidecar_path(&opts.out).display(),
+                e.error
+            )));
+        }
+    }
+    log::info!(
+        "packed {entries} entries ({total} bytes, sha256 {}) into {}; self-test {}; adapters {}",
+        info::hex(&sha256),
+        opts.out.display(),
+        if opts.self_test { "matched" } else { "skipped" },
+        selected.iter().map(|a| a.name()).collect::<Vec<_>>().join(",")
+    );
+    Ok(Report {
+        bytes: total,
+        entries,
+        sha256,
+        commit_ts,
+        adapters: selected,
+        self_test: opts.self_test,
+        runs,
+        files,
+        self_test_secs,
+    })
+}
+
+fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
+    let mut s = p.as_os_str().to_os_string();
+    s.push(suffix);
+    s.into()
+}
+
+/// After a self-test mismatch: remove an OUT left by an earlier run when it
+/// is a regular file or a symlink (never a directory or device).
+fn remove_stale_output(out: &Path) {
+    match std::fs::symlink_metadata(out) {
+        Ok(md) if md.file_type().is_file() || md.file_type().is_symlink() => {
+            if let Err(e) = std::fs::remove_file(out) {
+                log::warn!("removing the stale {} after a self-test mismatch: {e}", out.display());
+            }
+        }
+        Ok(md) => log::warn!(
+            "{} is not a regular file or symlink ({:?}); left alone",
+            out.display(),
+            md.file_type()
+        ),
+        Err(_) => {}
+    }
+}
+
+// --- command line -------------------------------------------------------------
+
+/// `fsmfs pack` arguments.
+#[derive(clap::Args, Debug)]
+pub struct PackArgs {
+    /// The dump tree (a decoded snapshot: MANIFEST.json plus adapter
+    /// directories), e.g. an extract, an fsmfs mount or an rsync copy.
+    pub tree: PathBuf,
+    /// The payload to write; OUT.encode_info.json is written next to it.
+    pub out: PathBuf,
+    /// Adapters to pack, comma-separated (dynamodb, s3, redis, sqs; `all`).
+    #[arg(long, default_value = "dynamodb,s3,redis,sqs")]
+    pub adapter: String,
+    /// Commit timestamp for every entry and the header (decimal or 0x hex);
+    /// must not be below MANIFEST.json's last_commit_ts. Default: that value.
+    #[arg(long, value_name = "TS")]
+    pub last_commit_ts: Option<String>,
+    /// Verify the payload decodes back to TREE before publishing (the
+    /// default; accepted for upstream compatibility, `--self-test=false`
+    /// turns it off).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", value_parser = parse_go_bool)]
+    pub self_test: Option<bool>,
+    /// Skip the self-test (restore tooling then needs
+    /// --allow-unverified-self-test).
+    #[arg(long, conflicts_with = "self_test")]
+    pub no_self_test: bool,
+    /// Directory for sorted runs spilled beyond --memory-budget (default:
+    /// the OS temp dir).
+    #[arg(long, value_name = "DIR")]
+    pub scratch_root: Option<PathBuf>,
+    /// Memory for sorting record keys before spilling runs to disk, e.g.
+    /// 512M, 2G, or bytes.
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    pub memory_budget: usize,
+}
+
+/// Go's `strconv.ParseBool`.
+fn parse_go_bool(s: &str) -> Result<bool, String> {
+    match s {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
+        _ => Err(format!("invalid boolean value {s:?}")),
+    }
+}
+
+/// A byte size: digits with an optional K/M/G/T suffix (powers of 1024;
+/// `KiB`, `MB` and `B` spellings accepted).
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+    let (num, unit) = t.split_at(digits);
+    let n: u64 = num.parse().map_err(|_| format!("not a size: {s:?}"))?;
+    let shift = match unit.trim().to_ascii_uppercase().trim_end_matches('B').trim_end_matches('I') {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return Err(format!("not a size: {s:?}")),
+    };
+    let bytes =
+        n.checked_shl(shift).filter(|v| v >> shift == n).ok_or_else(|| format!("size too large: {s:?}"))?;
+    let bytes = usize::try_from(bytes).map_err(|_| format!("size too large: {s:?}"))?;
+    if bytes < 1 << 20 {
+        return Err(format!("--memory-budget {s:?} is below the 1 MiB minimum"));
+    }
+    Ok(bytes)
+}
+
+/// `--adapter` as upstream's encoder parses it: `all` or empty selects all
+/// four; otherwise items are trimmed and lower-cased, empty items skipped,
+/// unknown names refused, and at least one must remain.
+pub fn parse_adapter_list(csv: &str) -> Result<Vec<Adapter>, String> {
+    if csv.is_empty() || csv == "all" {
+        return Ok(Adapter::ALL.to_vec());
+    }
+    let mut set = Vec::new();
+    for raw in csv.split(',') {
+        let name = raw.trim().to_lowercase();
+        let a = match name.as_str() {
+            "" => continue,
+            "dynamodb" => Adapter::DynamoDb,
+            "s3" => Adapter::S3,
+            "redis" => Adapter::Redis,
+            "sqs" => Adapter::Sqs,
+            _ => return Err(format!("unknown adapter {name:?}")),
+        };
+        if !set.contains(&a) {
+            set.push(a);
+        }
+    }
+    if set.is_empty() {
+        return Err(format!(
+            "--adapter {csv:?} selects no adapters; use \"all\" or a comma-separated subset"
+        ));
+    }
+    set.sort();
+    Ok(set)
+}
+
+/// `--last-commit-ts` as upstream parses it: empty = not given; trimmed;
+/// `0x`/`0X` hex or decimal; a strict unsigned 64-bit number.
+pub fn parse_last_commit_ts(raw: &str) -> Result<Option<u64>, String> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let s = raw.trim();
+    if s.is_empty() {
+        return Err("--last-commit-ts is empty".into());
+    }
+    let (digits, radix) = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(h) => (h, 16),
+        None => (s, 10),
+    };
+    let ok = !digits.is_empty() && digits.chars().all(|c| c.is_digit(radix));
+    ok.then(|| u64::from_str_radix(digits, radix).ok())
+        .flatten()
+        .map(Some)
+        .ok_or_else(|| format!("--last-commit-ts {raw:?}: not an unsigned 64-bit decimal or 0x hex number"))
+}
+
+/// Runs `fsmfs pack` from parsed arguments.
+pub fn run(args: PackArgs) -> Result<(), Failure> {
+    let usage = |m: String| Failure { code: EXIT_USAGE, message: m };
+    let adapters = parse_adapter_list(&args.adapter).map_err(usage)?;
+    let last_commit_ts = parse_last_commit_ts(args.last_commit_ts.as_deref().unwrap_or("")).map_err(usage)?;
+    let opts = Options {
+        tree: args.tree,
+        out: args.out,
+        adapters,
+        last_commit_ts,
+        self_test: !args.no_self_test && args.self_test.unwrap_or(true),
+        scratch_root: args.scratch_root,
+        memory_budget: args.memory_budget,
+        progress: true,
+    };
+    pack(&opts)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adapter_lists_follow_the_encoder() {
+        assert_eq!(parse_adapter_list("").unwrap().len(), 4);
+        assert_eq!(parse_adapter_list("all").unwrap().len(), 4);
+        assert_eq!(parse_adapter_list(" S3 , ,DynamoDB").unwrap(), vec![Adapter::DynamoDb, Adapter::S3]);
+        assert!(parse_adapter_list("ALL").is_err());
+        assert!(parse_adapter_list("all,redis").is_err());
+        assert!(parse_adapter_list(" , ").is_err());
+        assert!(parse_adapter_list("s3,ftp").is_err());
+    }
+
+    #[test]
+    fn last_commit_ts_rules() {
+        assert_eq!(parse_last_commit_ts(""), Ok(None));
+        assert_eq!(parse_last_commit_ts(" 42 "), Ok(Some(42)));
+        assert_eq!(parse_last_commit_ts("0xFF"), Ok(Some(255)));
+        assert_eq!(parse_last_commit_ts("0X10"), Ok(Some(16)));
+        assert_eq!(parse_last_commit_ts("18446744073709551615"), Ok(Some(u64::MAX)));
+        for bad in ["  ", "-1", "+1", "1_000", "0x", "0xffZZ", "100oops", "18446744073709551616", "1.0"] {
+            assert!(parse_last_commit_ts(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sizes_and_bools() {
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("64mb"), Ok(64 << 20));
+        assert_eq!(parse_size("2097152"), Ok(2 << 20));
+        assert!(parse_size("10K").is_err());
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("99999999999T").is_err());
+        assert_eq!(parse_go_bool("T"), Ok(true));
+        assert_eq!(parse_go_bool("0"), Ok(false));
+        assert!(parse_go_bool("yes").is_err());
+    }
+}

@@ -1,0 +1,565 @@
+//! The output side of `pack`: an unnamed file in OUT's directory, written
+//! through a hashing pipeline, named only when it is published
+//! (`pack.md` §3.3, `design.md` §6).
+//!
+//! The payload is written to an `O_TMPFILE` file: it has no name, so a
+//! failure of any kind — an error, SIGINT, SIGKILL, a full disk — leaves
+//! nothing behind and cannot touch an existing OUT. Publishing links it
+//! under `OUT.tmp-<16 hex>` (via `/proc/self/fd`), renames that over OUT and
+//! fsyncs the directory; signals are blocked for that window. Filesystems
+//! without `O_TMPFILE` get upstream's named temp file instead, removed on
+//! every error path and by a SIGINT/SIGTERM/SIGHUP handler (only SIGKILL
+//! can leave it behind there).
+//!
+//! Writing happens on a second thread that hashes (SHA-256 of the payload
+//! goes into the sidecar) and writes, starting write-back as it goes so the
+//! final fsync is short; the caller fills buffers, reading S3 body chunks
+//! straight into them.
+
+use std::cell::UnsafeCell;
+use std::ffi::{CString, OsStr, OsString};
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::thread::JoinHandle;
+
+use sha2::{Digest, Sha256};
+
+fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}
+
+fn cpath(p: &Path) -> io::Result<CString> {
+    CString::new(p.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains NUL"))
+}
+
+/// 16 lower-case hex digits from the kernel's random source.
+pub fn random_hex16() -> String {
+    let mut b = [0u8; 8];
+    let n = unsafe { libc::getrandom(b.as_mut_ptr().cast(), b.len(), 0) };
+    if n != 8 {
+        // Practically unreachable; fall back to time and pid.
+        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        b = (t.as_nanos() as u64 ^ u64::from(std::process::id()) << 32).to_le_bytes();
+    }
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Whether `O_TMPFILE` failed because the filesystem (or kernel) lacks it.
+fn no_tmpfile_support(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EOPNOTSUPP | libc::EISDIR | libc::EINVAL | libc::ENOSYS))
+}
+
+/// Test seam: `FSMFS_PACK_NAMED_TEMP=1` takes the named-temp-file path as
+/// on a filesystem without `O_TMPFILE`.
+fn force_named() -> bool {
+    std::env::var_os("FSMFS_PACK_NAMED_TEMP").is_some_and(|v| v == "1")
+}
+
+fn open_tmpfile(dir: &Path, flags: libc::c_int) -> io::Result<File> {
+    let c = cpath(dir)?;
+    let fd = cvt(unsafe { libc::open(c.as_ptr(), libc::O_TMPFILE | flags | libc::O_CLOEXEC, 0o600) })?;
+    // SAFETY: fresh descriptor.
+    Ok(unsafe { File::from_raw_fd(fd) })
+}
+
+/// A read-write file with no name in `dir` (sort runs): `O_TMPFILE`, or a
+/// file created and unlinked at once.
+pub fn unnamed_file(dir: &Path) -> io::Result<File> {
+    if !force_named() {
+        match open_tmpfile(dir, libc::O_RDWR) {
+            Ok(f) => return Ok(f),
+            Err(e) if no_tmpfile_support(&e) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let p = dir.join(format!(".fsmfs-pack-run-{}", random_hex16()));
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .mode(0o600)
+        .open(&p)?;
+    std::fs::remove_file(&p)?;
+    Ok(f)
+}
+
+// --- signal cleanup for the named temp file --------------------------------
+
+/// The named temp path a signal handler must remove (NUL-terminated).
+struct CleanupPath(UnsafeCell<[u8; 4096]>);
+// SAFETY: written only while `ARMED` is false (no handler reads it then),
+// read by the handler only while `ARMED` is true.
+unsafe impl Sync for CleanupPath {}
+
+static CLEANUP_PATH: CleanupPath = CleanupPath(UnsafeCell::new([0; 4096]));
+static ARMED: AtomicBool = AtomicBool::new(false);
+static HANDLERS: std::sync::Once = std::sync::Once::new();
+const CLEANUP_SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+
+extern "C" fn on_signal(sig: libc::c_int) {
+    // Only async-signal-safe calls here.
+    if ARMED.load(Ordering::SeqCst) {
+        unsafe { libc::unlink(CLEANUP_PATH.0.get().cast::<libc::c_char>()) };
+    }
+    unsafe {
+        libc::signal(sig, libc::SIG_DFL);
+        libc::raise(sig);
+    }
+}
+
+fn arm_cleanup(path: &CString) {
+    let bytes = path.as_bytes_with_nul();
+    if bytes.len() > 4096 {
+        return;
+    }
+    ARMED.store(false, Ordering::SeqCst);
+    // SAFETY: disarmed, so no handler reads the buffer now.
+    unsafe { (&mut *CLEANUP_PATH.0.get())[..bytes.len()].copy_from_slice(bytes) };
+    HANDLERS.call_once(|| {
+        for sig in CLEANUP_SIGNALS {
+            let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            unsafe { libc::signal(sig, handler) };
+        }
+    });
+    ARMED.store(true, Ordering::SeqCst);
+}
+
+fn disarm_cleanup() {
+    ARMED.store(false, Ordering::SeqCst);
+}
+
+/// Blocks SIGINT/SIGTERM/SIGHUP on this thread while alive: the named
+/// window of a publish (and the sidecar write after it) runs to its end; a
+/// signal that arrived meanwhile is delivered afterwards.
+pub struct SignalBlock(libc::sigset_t);
+
+impl SignalBlock {
+    pub fn new() -> SignalBlock {
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            let mut old: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            for sig in CLEANUP_SIGNALS {
+                libc::sigaddset(&mut set, sig);
+            }
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
+            SignalBlock(old)
+        }
+    }
+}
+
+impl Default for SignalBlock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for SignalBlock {
+    fn drop(&mut self) {
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &self.0, std::ptr::null_mut()) };
+    }
+}
+
+// --- the output file --------------------------------------------------------
+
+/// The payload being written: unnamed (or a named temp file) until
+/// [`publish`](OutFile::publish).
+pub struct OutFile {
+    dir: File,
+    dir_path: PathBuf,
+    name: OsString,
+    file: File,
+    /// The named temp file, on filesystems without `O_TMPFILE`.
+    named: Option<PathBuf>,
+}
+
+impl OutFile {
+    /// Creates the output file in `out`'s directory.
+    pub fn create(out: &Path) -> io::Result<OutFile> {
+        let name = out
+            .file_name()
+            .filter(|n| !out.as_os_str().as_bytes().ends_with(b"/") && *n != OsStr::new(".."))
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file path"))?
+            .to_os_string();
+        let dir_path = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let dir = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
+            .open(&dir_path)?;
+        if !force_named() {
+            match open_tmpfile(&dir_path, libc::O_RDWR) {
+                Ok(file) => return Ok(OutFile { dir, dir_path, name, file, named: None }),
+                Err(e) if no_tmpfile_support(&e) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let mut tmp = out.as_os_str().to_os_string();
+        tmp.push(format!(".tmp-{}", random_hex16()));
+        let tmp = PathBuf::from(tmp);
+        let c = cpath(&tmp)?;
+        arm_cleanup(&c);
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .mode(0o600)
+            .open(&tmp)
+            .inspect_err(|_| disarm_cleanup())?;
+        Ok(OutFile { dir, dir_path, name, file, named: Some(tmp) })
+    }
+
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+
+    /// A path that opens this file (even while it has no name).
+    pub fn reopen_path(&self) -> PathBuf {
+        match &self.named {
+            Some(p) => p.clone(),
+            None => PathBuf::from(format!("/proc/self/fd/{}", self.file.as_raw_fd())),
+        }
+    }
+
+    /// The named temp file, if this filesystem needed one.
+    #[cfg(test)]
+    pub fn temp_path(&self) -> Option<&Path> {
+        self.named.as_deref()
+    }
+
+    /// Gives the (already fsynced) file its name: link it as a temp name,
+    /// rename that over OUT, fsync the directory. If the directory fsync
+    /// fails, OUT is removed again (upstream's rule: never leave a
+    /// non-durable "success"). Call with signals blocked.
+    pub fn publish(mut self) -> io::Result<()> {
+        let out_c = CString::new(self.name.as_bytes())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "name contains NUL"))?;
+        let dirfd = self.dir.as_raw_fd();
+        let tmp_name = match self.named.take() {
+            Some(p) => p.file_name().map(|n| n.to_os_string()).unwrap_or_default(),
+            None => {
+                let mut t = self.name.clone();
+                t.push(format!(".tmp-{}", random_hex16()));
+                let tc = CString::new(t.as_bytes()).expect("no NUL");
+                let proc = CString::new(format!("/proc/self/fd/{}", self.file.as_raw_fd())).expect("no NUL");
+                let r = unsafe {
+                    libc::linkat(libc::AT_FDCWD, proc.as_ptr(), dirfd, tc.as_ptr(), libc::AT_SYMLINK_FOLLOW)
+                };
+                if r < 0 {
+                    // Without /proc: AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH).
+                    let empty = CString::new("").expect("no NUL");
+                    cvt(unsafe {
+                        libc::linkat(
+                            self.file.as_raw_fd(),
+                            empty.as_ptr(),
+                            dirfd,
+                            tc.as_ptr(),
+                            libc::AT_EMPTY_PATH,
+                        )
+                    })?;
+                }
+                t
+            }
+        };
+        let tmp_c = CString::new(tmp_name.as_bytes()).expect("no NUL");
+        if let Err(e) = cvt(unsafe { libc::renameat(dirfd, tmp_c.as_ptr(), dirfd, out_c.as_ptr()) }) {
+            unsafe { libc::unlinkat(dirfd, tmp_c.as_ptr(), 0) };
+            disarm_cleanup();
+            return Err(e);
+        }
+        disarm_cleanup();
+        if let Err(e) = self.dir.sync_all() {
+            unsafe { libc::unlinkat(dirfd, out_c.as_ptr(), 0) };
+            return Err(io::Error::new(e.kind(), format!("fsync {}: {e}", self.dir_path.display())));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for OutFile {
+    fn drop(&mut self) {
+        if let Some(p) = self.named.take() {
+            let _ = std::fs::remove_file(p);
+            disarm_cleanup();
+        }
+    }
+}
+
+/// fsyncs the directory holding `path`.
+pub fn fsync_parent(path: &Path) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    File::open(dir)?.sync_all()
+}
+
+/// `pack.md` §3.5: opens a sidecar (`OUT.encode_info.json`,
+/// `OUT.mismatch.txt`) for writing without following a symlink, refusing
+/// FIFOs, other non-regular files and hard links, then truncates it and
+/// forces mode 0600.
+pub fn open_sidecar(path: &Path) -> io::Result<File> {
+    let c = cpath(path)?;
+    let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC;
+    let fd = unsafe { libc::open(c.as_ptr(), flags, 0o600 as libc::c_uint) };
+    if fd < 0 {
+        let e = io::Error::last_os_error();
+        return Err(match e.raw_os_error() {
+            Some(libc::ELOOP) => {
+                io::Error::other(format!("refusing to overwrite symlink at {}", path.display()))
+            }
+            Some(libc::ENXIO) => io::Error::other(format!("refusing to write to FIFO at {}", path.display())),
+            _ => e,
+        });
+    }
+    // SAFETY: fresh descriptor.
+    let f = unsafe { File::from_raw_fd(fd) };
+    let md = f.metadata()?;
+    if !md.file_type().is_file() {
+        return Err(io::Error::other(format!("refusing to write to non-regular file at {}", path.display())));
+    }
+    if std::os::unix::fs::MetadataExt::nlink(&md) > 1 {
+        return Err(io::Error::other(format!(
+            "refusing to overwrite hard-linked file at {}",
+            path.display()
+        )));
+    }
+    f.set_len(0)?;
+    use std::os::unix::fs::PermissionsExt;
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    Ok(f)
+}
+
+// --- the hashing write pipeline --------------------------------------------
+
+const BUF_CAP: usize = 4 << 20;
+/// Start write-back every this many bytes.
+const WRITE_BEHIND: u64 = 32 << 20;
+
+/// Why filling from an input file failed.
+#[derive(Debug)]
+pub enum FillError {
+    /// Reading the input (a tree problem).
+    Read(io::Error),
+    /// Writing the output (an environment problem).
+    Write(io::Error),
+}
+
+/// A `Write` that hands full buffers to a thread which hashes and writes
+/// them to the output file.
+pub struct HashedWriter {
+    buf: Vec<u8>,
+    pos: usize,
+    tx: Option<SyncSender<(Vec<u8>, usize)>>,
+    free: Receiver<Vec<u8>>,
+    worker: Option<JoinHandle<io::Result<[u8; 32]>>>,
+    written: u64,
+    progress: indicatif::ProgressBar,
+}
+
+impl HashedWriter {
+    /// Writes into `file` from its current offset (0).
+    pub fn new(file: File, progress: indicatif::ProgressBar) -> HashedWriter {
+        let (tx, rx) = sync_channel::<(Vec<u8>, usize)>(2);
+        let (free_tx, free) = sync_channel::<Vec<u8>>(4);
+        let worker = std::thread::Builder::new()
+            .name("pack-writer".into())
+            .spawn(move || {
+                let mut h = Sha256::new();
+                let mut f = file;
+                let mut off = 0u64;
+                let mut behind = 0u64;
+                for (buf, len) in rx {
+                    h.update(&buf[..len]);
+                    f.write_all(&buf[..len])?;
+                    off += len as u64;
+                    if off - behind >= WRITE_BEHIND {
+                        // Best effort: start write-back of what is written.
+                        unsafe {
+                            libc::sync_file_range(
+                                f.as_raw_fd(),
+                                behind as i64,
+                                (off - behind) as i64,
+                                libc::SYNC_FILE_RANGE_WRITE,
+                            )
+                        };
+                        behind = off;
+                    }
+                    let _ = free_tx.try_send(buf);
+                }
+                Ok(h.finalize().into())
+            })
+            .expect("spawn writer thread");
+        HashedWriter {
+            buf: vec![0; BUF_CAP],
+            pos: 0,
+            tx: Some(tx),
+            free,
+            worker: Some(worker),
+            written: 0,
+            progress,
+        }
+    }
+
+    /// The writer thread stopped early: its error.
+    fn worker_error(&mut self) -> io::Error {
+        self.tx = None;
+        match self.worker.take().map(|w| w.join()) {
+            Some(Ok(Err(e))) => e,
+            Some(Err(_)) => io::Error::other("writer thread panicked"),
+            _ => io::Error::other("writer thread stopped"),
+        }
+    }
+
+    fn send(&mut self) -> io::Result<()> {
+        if self.pos == 0 {
+            return Ok(());
+        }
+        let next = self.free.try_recv().unwrap_or_else(|_| vec![0; BUF_CAP]);
+        let full = std::mem::replace(&mut self.buf, next);
+        let len = std::mem::replace(&mut self.pos, 0);
+        let Some(tx) = &self.tx else { return Err(io::Error::other("writer finished")) };
+        if tx.send((full, len)).is_err() {
+            return Err(self.worker_error());
+        }
+        self.written += len as u64;
+        self.progress.set_position(self.written);
+        Ok(())
+    }
+
+    /// Copies `len` bytes at `offset` of `src` into the output.
+    pub fn fill_from(&mut self, src: &File, mut offset: u64, len: u64) -> Result<(), FillError> {
+        let mut left = len;
+        while left > 0 {
+            if self.pos == BUF_CAP {
+                self.send().map_err(FillError::Write)?;
+            }
+            let take = left.min((BUF_CAP - self.pos) as u64) as usize;
+            let n = src.read_at(&mut self.buf[self.pos..self.pos + take], offset).map_err(FillError::Read)?;
+            if n == 0 {
+                return Err(FillError::Read(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "file shrank while it was being packed",
+                )));
+            }
+            self.pos += n;
+            offset += n as u64;
+            left -= n as u64;
+        }
+        Ok(())
+    }
+
+    /// Flushes everything and returns the SHA-256 of all bytes written.
+    pub fn finish(mut self) -> io::Result<[u8; 32]> {
+        self.send()?;
+        self.tx = None;
+        match self.worker.take().map(|w| w.join()) {
+            Some(Ok(r)) => r,
+            _ => Err(io::Error::other("writer thread panicked")),
+        }
+    }
+}
+
+impl Write for HashedWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.pos == BUF_CAP {
+            self.send()?;
+        }
+        let n = data.len().min(BUF_CAP - self.pos);
+        self.buf[self.pos..self.pos + n].copy_from_slice(&data[..n]);
+        self.pos += n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for HashedWriter {
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn unnamed_until_published() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("x.fsm");
+        std::fs::write(&out, b"old").unwrap();
+        let o = OutFile::create(&out).unwrap();
+        assert!(o.temp_path().is_none(), "tmpfs/ext4 support O_TMPFILE");
+        let mut w = HashedWriter::new(o.file().try_clone().unwrap(), indicatif::ProgressBar::hidden());
+        w.write_all(b"hello ").unwrap();
+        let mut src = tempfile::tempfile().unwrap();
+        src.write_all(b"xxworldxx").unwrap();
+        w.fill_from(&src, 2, 5).unwrap();
+        assert!(matches!(w.fill_from(&src, 7, 5), Err(FillError::Read(_))));
+        let digest = w.finish().unwrap();
+        let mut back = String::new();
+        File::open(o.reopen_path()).unwrap().read_to_string(&mut back).unwrap();
+        assert!(back.starts_with("hello world"));
+        assert_eq!(std::fs::read(&out).unwrap(), b"old");
+        // Only OUT is in the directory.
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+        let _ = digest;
+        o.publish().unwrap();
+        assert!(std::fs::read(&out).unwrap().starts_with(b"hello world"));
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn dropped_output_leaves_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("y.fsm");
+        drop(OutFile::create(&out).unwrap());
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+        let f = unnamed_file(tmp.path()).unwrap();
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+        drop(f);
+    }
+
+    #[test]
+    fn sidecar_open_refuses_links() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = tmp.path().join("s.json");
+        std::fs::write(tmp.path().join("target"), b"keep").unwrap();
+        std::os::unix::fs::symlink("target", &p).unwrap();
+        assert!(open_sidecar(&p).unwrap_err().to_string().contains("symlink"));
+        std::fs::remove_file(&p).unwrap();
+        std::fs::hard_link(tmp.path().join("target"), &p).unwrap();
+        assert!(open_sidecar(&p).unwrap_err().to_string().contains("hard-linked"));
+        assert_eq!(std::fs::read(tmp.path().join("target")).unwrap(), b"keep");
+        std::fs::remove_file(&p).unwrap();
+        std::fs::write(&p, b"old content").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let mut f = open_sidecar(&p).unwrap();
+        f.write_all(b"new").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"new");
+        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+}

@@ -1,0 +1,353 @@
+//! S3: `s3/<bucket>/_bucket.json`, object bodies and their
+//! `.elastickv-meta.json` sidecars back to bucket meta, generation,
+//! manifest and blob rows (`pack.md` §9, `dynamodb-s3.md` B9).
+//!
+//! Bodies are not read here: each 1 MiB chunk becomes a sorted entry that
+//! refers to a byte range of the body file, copied when the output is
+//! written. Collision renames (`*.elastickv-leaf-data`, `*.user-data`,
+//! SHA-fallback names) are reversed through the bucket's `KEYMAP.jsonl`.
+//!
+//! Beyond upstream: a sidecar without its body, files directly under
+//! `s3/`, `_orphans/` and `_incomplete_uploads/` (which the manifest guard
+//! already says the decoder did not write) and names the decoder cannot
+//! produce (a backslash) are refused instead of skipped or reported later.
+
+use std::collections::HashMap;
+
+use super::dynamodb::join;
+use super::fsio::{kind_beneath, Dir, FileError, Kind};
+use super::keymap;
+use super::sorter::FileRef;
+use super::{Ctx, PackError, MAX_DOCUMENT};
+use crate::adapters::encode::{
+    s3_restore_blob_key, s3_restore_bucket_records, s3_restore_chunk_sizes, s3_restore_manifest_record,
+    SidecarDef, S3_RESTORE_CHUNK_SIZE,
+};
+use crate::adapters::s3::{LEAF_DATA_SUFFIX, META_SUFFIX};
+use crate::codec::gostruct::GoObject;
+use crate::codec::hlctime::parse_rfc3339_to_hlc;
+use crate::keys::segment::encode_segment;
+
+const KEYMAP: &[u8] = b"KEYMAP.jsonl";
+const BUCKET_JSON: &[u8] = b"_bucket.json";
+const RESERVED_DIRS: [&[u8]; 2] = [b"_orphans", b"_incomplete_uploads"];
+
+pub(super) fn encode(root: &Dir, ctx: &mut Ctx) -> Result<(), PackError> {
+    let rel = b"s3".to_vec();
+    for e in root.entries().map_err(|e| ctx.io(&rel, e))? {
+        let e = e.map_err(|e| ctx.io(&rel, e))?;
+        let path = join(&rel, &e.name);
+        if e.kind != Kind::Dir {
+            return Err(
+                ctx.tree(&path, format!("is {}; only bucket directories belong in s3/", e.kind.describe()))
+            );
+        }
+        let dir = root.open_dir(&e.name).map_err(|err| ctx.io(&path, err))?;
+        bucket(&dir, &path, &e.name, ctx)?;
+    }
+    Ok(())
+}
+
+/// A bucket's rename tracker: encoded (renamed) path → original key.
+type Renames = HashMap<Vec<u8>, Vec<u8>>;
+
+fn bucket(dir: &Dir, rel: &[u8], dir_name: &[u8], ctx: &mut Ctx) -> Result<(), PackError> {
+    let meta_path = join(rel, BUCKET_JSON);
+    let bytes = dir.read_file(BUCKET_JSON, MAX_DOCUMENT).map_err(|e| match e {
+        FileError::Missing => ctx.tree(
+            &meta_path,
+            "missing: every bucket directory needs its _bucket.json (a bucket decoded without its meta record cannot be packed)",
+        ),
+        e => ctx.file(&meta_path, e),
+    })?;
+    ctx.walked();
+    let m = GoObject::parse(&bytes).map_err(|d| ctx.tree(&meta_path, d))?;
+    let name = m.str("name").map_err(|d| ctx.tree(&meta_path, d))?;
+    let owner = m.str("owner").map_err(|d| ctx.tree(&meta_path, d))?;
+    let region = m.str("region").map_err(|d| ctx.tree(&meta_path, d))?;
+    let acl = m.str("acl").map_err(|d| ctx.tree(&meta_path, d))?;
+    for f in ["creation_time_iso", "versioning", "policy_json"] {
+        m.str(f).map_err(|d| ctx.tree(&meta_path, d))?;
+    }
+    let version = m.u32("format_version").map_err(|d| ctx.tree(&meta_path, d))?;
+    if version != 1 {
+        return Err(ctx.tree(&meta_path, format!("unsupported format_version {version}")));
+    }
+    if name.is_empty() {
+        return Err(ctx.tree(&meta_path, "empty bucket name"));
+    }
+    let want = encode_segment(name.as_bytes());
+    if want.as_bytes() != dir_name {
+        return Err(
+            ctx.tree(&meta_path, format!("bucket name {name:?} belongs in directory s3/{want}, not here"))
+        );
+    }
+    for r in s3_restore_bucket_records(name.as_bytes(), &owner, &region, &acl) {
+        ctx.add(&meta_path, &r.key, &r.value)?;
+    }
+    let renames = if is_tracker(dir).map_err(|e| ctx.io(rel, e))? {
+        let path = join(rel, KEYMAP);
+        ctx.s3_keymaps.push(path.clone());
+        Some(load_renames(dir, &path, ctx)?)
+    } else {
+        None
+    };
+    let b = Bucket { name: name.as_bytes(), rel, renames: renames.as_ref() };
+    b.walk(dir, &[], ctx)
+}
+
+/// `KEYMAP.jsonl` at the bucket top is the rename tracker unless it has a
+/// sidecar of its own (then it is a user object named `KEYMAP.jsonl`).
+fn is_tracker(dir: &Dir) -> std::io::Result<bool> {
+    if dir.kind(KEYMAP)? != Some(Kind::File) {
+        return Ok(false);
+    }
+    let sidecar = [KEYMAP, META_SUFFIX].concat();
+    Ok(dir.kind(&sidecar)? != Some(Kind::File))
+}
+
+fn segments_ok(p: &[u8]) -> bool {
+    !p.split(|&b| b == b'/').any(|s| s.is_empty() || s == b"." || s == b"..")
+}
+
+/// Loads and checks the tracker (`pack.md` §9.3): strict lines, no
+/// duplicate `encoded`, kinds and suffixes consistent, every target an
+/// existing regular file.
+fn load_renames(dir: &Dir, path: &[u8], ctx: &mut Ctx) -> Result<Renames, PackError> {
+    let bytes = dir.read_file(KEYMAP, MAX_DOCUMENT).map_err(|e| ctx.file(path, e))?;
+    ctx.walked();
+    let bad = |d: String| ctx.tree(path, d);
+    let mut out = Renames::new();
+    for r in keymap::parse(&bytes).map_err(bad)? {
+        let at = |d: String| bad(format!("line {}: {d}", r.line));
+        let enc = r.encoded.as_bytes();
+        if out.contains_key(enc) {
+            return Err(at(format!("duplicate encoded path {:?}", r.encoded)));
+        }
+        if !matches!(r.kind.as_str(), "s3-leaf-data" | "meta-suffix-rename" | "sha-fallback") {
+            return Err(at(format!("unknown kind {:?}", r.kind)));
+        }
+        if enc.contains(&b'\\') || !segments_ok(enc) {
+            return Err(at(format!("encoded path {:?} is not a clean relative path", r.encoded)));
+        }
+        let last = enc.rsplit(|&b| b == b'/').next().unwrap_or(enc);
+        let first = enc.split(|&b| b == b'/').next().unwrap_or(enc);
+        if last.ends_with(META_SUFFIX)
+            || enc == BUCKET_JSON
+            || enc == KEYMAP
+            || RESERVED_DIRS.contains(&first)
+        {
+            return Err(at(format!("encoded path {:?} names a file the walk skips", r.encoded)));
+        }
+        let orig = &r.original;
+        if orig.is_empty() {
+            return Err(at(format!("empty original key for {:?}", r.encoded)));
+        }
+        if orig.contains(&0) || orig.contains(&b'\\') || !segments_ok(orig) {
+            return Err(at(format!(
+                "original key {:?} is not a valid object path",
+                String::from_utf8_lossy(orig)
+            )));
+        }
+        let ofirst = orig.split(|&b| b == b'/').next().unwrap_or(orig);
+        if RESERVED_DIRS.contains(&ofirst) {
+            return Err(at(format!(
+                "original key {:?} is under a reserved directory",
+                String::from_utf8_lossy(orig)
+            )));
+        }
+        if r.kind == "s3-leaf-data" && !enc.ends_with(LEAF_DATA_SUFFIX) {
+            return Err(at(format!(
+                "s3-leaf-data record {:?} lacks the .elastickv-leaf-data suffix",
+                r.encoded
+            )));
+        }
+        if r.kind == "meta-suffix-rename" && !orig.ends_with(META_SUFFIX) {
+            return Err(at(
+                "meta-suffix-rename record whose original does not end in .elastickv-meta.json".into()
+            ));
+        }
+        out.insert(enc.to_vec(), r.original);
+    }
+    let mut targets: Vec<&Vec<u8>> = out.keys().collect();
+    targets.sort();
+    for enc in targets {
+        match kind_beneath(dir, enc).map_err(|e| ctx.io(path, e))? {
+            Some(Kind::File) => {}
+            Some(k) => {
+                return Err(bad(format!(
+                    "record {:?} points at {}, not a regular file",
+                    String::from_utf8_lossy(enc),
+                    k.describe()
+                )))
+            }
+            None => {
+                return Err(bad(format!(
+                    "record {:?} points at no file in the bucket",
+                    String::from_utf8_lossy(enc)
+                )))
+            }
+        }
+    }
+    Ok(out)
+}
+
+struct Bucket<'a> {
+    name: &'a [u8],
+    /// `s3/<dir>`.
+    rel: &'a [u8],
+    renames: Option<&'a Renames>,
+}
+
+impl Bucket<'_> {
+    /// Walks one directory of the bucket; `sub` is its path below the
+    /// bucket (empty at the top).
+    fn walk(&self, dir: &Dir, sub: &[u8], ctx: &mut Ctx) -> Result<(), PackError> {
+        let here = join(self.rel, sub);
+        let top = sub.is_empty();
+        for e in dir.entries().map_err(|e| ctx.io(&here, e))? {
+            let e = e.map_err(|e| ctx.io(&here, e))?;
+            let child = join(sub, &e.name);
+            let path = join(self.rel, &child);
+            if e.name.contains(&b'\\') {
+                return Err(ctx.tree(
+                    &path,
+                    "contains a backslash, which the decoder never writes into an object path",
+                ));
+            }
+            match e.kind {
+                Kind::Dir if top && RESERVED_DIRS.contains(&e.name.as_slice()) => {
+                    return Err(ctx.tree(
+                        &path,
+                        "is reserved for the decoder's --include-orphans/--include-incomplete-uploads output, which pack cannot rebuild (and MANIFEST.json says the tree has none); a user object under it cannot be restored either",
+                    ));
+                }
+                Kind::Dir => {
+                    let d = dir.open_dir(&e.name).map_err(|err| ctx.io(&path, err))?;
+                    self.walk(&d, &child, ctx)?;
+                }
+                Kind::File => {
+                    if top && e.name == BUCKET_JSON {
+                        continue;
+                    }
+                    if top && e.name == KEYMAP && self.renames.is_some() {
+                        continue;
+                    }
+                    if let Some(body) = e.name.strip_suffix(META_SUFFIX) {
+                        self.check_sidecar(dir, body, top, &path, ctx)?;
+                        continue;
+                    }
+                    self.object(dir, &e.name, &child, &path, ctx)?;
+                }
+                k => {
+                    return Err(ctx.tree(
+                        &path,
+                        format!("is {}; a bucket holds only regular files and directories", k.describe()),
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A sidecar is read with its body; here only check that it has one.
+    fn check_sidecar(
+        &self,
+        dir: &Dir,
+        body: &[u8],
+        top: bool,
+        path: &[u8],
+        ctx: &Ctx,
+    ) -> Result<(), PackError> {
+        if top && body == BUCKET_JSON {
+            return Err(ctx.tree(
+                path,
+                "an object named _bucket.json collides with the bucket descriptor and cannot be packed",
+            ));
+        }
+        if body.ends_with(META_SUFFIX) {
+            return Err(ctx.tree(
+                path,
+                "sidecar of a sidecar: an object key ending in .elastickv-meta.json must be decoded with --rename-collisions",
+            ));
+        }
+        match dir.kind(body).map_err(|e| ctx.io(path, e))? {
+            Some(Kind::File) => Ok(()),
+            Some(k) if k != Kind::Dir => Ok(()), // the body itself is refused when walked
+            _ => Err(ctx.tree(path, "sidecar without an object body next to it")),
+        }
+    }
+
+    fn object(
+        &self,
+        dir: &Dir,
+        name: &[u8],
+        child: &[u8],
+        path: &[u8],
+        ctx: &mut Ctx,
+    ) -> Result<(), PackError> {
+        let key = self.renames.and_then(|r| r.get(child)).map_or(child, Vec::as_slice);
+        let side_name = [name, META_SUFFIX].concat();
+        let side_path = [path, META_SUFFIX].concat();
+        let bytes = dir.read_file(&side_name, MAX_DOCUMENT).map_err(|e| match e {
+            FileError::Missing => ctx.tree(path, "object body without its .elastickv-meta.json sidecar"),
+            e => ctx.file(&side_path, e),
+        })?;
+        ctx.walked();
+        let side = parse_sidecar(&bytes).map_err(|d| ctx.tree(&side_path, d))?;
+        let id = dir.stat_file(name).map_err(|e| ctx.file(path, e))?;
+        ctx.walked();
+        if u64::try_from(side.size_bytes).ok() != Some(id.size) {
+            return Err(ctx.tree(
+                &side_path,
+                format!("size_bytes {} but the body has {} bytes", side.size_bytes, id.size),
+            ));
+        }
+        let sizes = s3_restore_chunk_sizes(id.size);
+        for (chunk, &len) in (0u64..).zip(&sizes) {
+            let r = FileRef { path, id, offset: chunk * S3_RESTORE_CHUNK_SIZE as u64, len: len as u32 };
+            ctx.add_file(path, &s3_restore_blob_key(self.name, key, chunk), r)?;
+        }
+        let m = s3_restore_manifest_record(self.name, key, &side, &sizes);
+        ctx.add(&side_path, &m.key, &m.value)
+    }
+}
+
+/// An object sidecar (`dynamodb-s3.md` B5.2) → the fields the manifest
+/// copies.
+fn parse_sidecar(bytes: &[u8]) -> Result<SidecarDef, String> {
+    let s = GoObject::parse(bytes)?;
+    let side = SidecarDef {
+        etag: s.str("etag")?,
+        size_bytes: s.i64("size_bytes")?,
+        last_modified_hlc: parse_rfc3339_to_hlc(&s.str("last_modified")?),
+        content_type: s.str("content_type")?,
+        content_encoding: s.str("content_encoding")?,
+        cache_control: s.str("cache_control")?,
+        content_disposition: s.str("content_disposition")?,
+        user_metadata: s.str_map("user_metadata")?,
+    };
+    let version = s.u32("format_version")?;
+    if version != 1 {
+        return Err(format!("unsupported format_version {version}"));
+    }
+    Ok(side)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sidecars() {
+        let s = parse_sidecar(br#"{"format_version":1,"etag":"e","size_bytes":3,"last_modified":"2024-04-29T14:13:20.123Z","user_metadata":{"b":"2","a":"1"}}"#).unwrap();
+        assert_eq!(s.size_bytes, 3);
+        assert_eq!(s.last_modified_hlc, 1714400000123 << 16);
+        assert_eq!(s.user_metadata, Some(vec![("a".into(), "1".into()), ("b".into(), "2".into())]));
+        let s = parse_sidecar(br#"{"format_version":1,"last_modified":"garbage"}"#).unwrap();
+        assert_eq!((s.size_bytes, s.last_modified_hlc, s.user_metadata), (0, 0, None));
+        assert!(parse_sidecar(br#"{"format_version":2}"#).unwrap_err().contains("format_version 2"));
+        assert!(parse_sidecar(br#"{"format_version":1,"size_bytes":"3"}"#).is_err());
+        assert!(parse_sidecar(br#"{"format_version":1,"user_metadata":{"a":1}}"#).is_err());
+    }
+}

@@ -1,0 +1,307 @@
+//! The self-test (`pack.md` §3.4, in process as §3.8 suggests): index the
+//! payload just written with fsmfs's own decoder and compare the tree it
+//! shows with the input tree, file by file, for the selected adapters.
+//!
+//! Like upstream, only regular files are compared (by relative path, size,
+//! then streamed bytes), `MANIFEST.json`/`CHECKSUMS` and everything outside
+//! the adapter directories are not, and the report lists the differing
+//! paths sorted per adapter, cut after 64. One deliberate difference: an S3
+//! `KEYMAP.jsonl` rename tracker is compared as a set of lines, because
+//! upstream's decoder writes those lines in random order and fsmfs's in
+//! sorted order — the order carries no data.
+
+use std::collections::BinaryHeap;
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use super::fsio::{Dir, Kind};
+use super::PackError;
+use crate::index::route::Adapter;
+use crate::index::{DecodeOptions, Index};
+use crate::tree::{NodeId, View};
+
+/// At most this many differing paths are listed.
+const MAX_PATHS: usize = 64;
+/// Drop the mapping's pages from this process after comparing this many
+/// body bytes, so the self-test's RSS does not grow with the payload.
+const UNMAP_EVERY: u64 = 256 << 20;
+
+pub(super) struct Input<'a> {
+    pub tree: &'a Dir,
+    pub adapters: &'a [Adapter],
+    pub decode: DecodeOptions,
+    pub commit_ts: u64,
+    /// Tree-relative paths of S3 rename trackers (compared as line sets).
+    pub keymaps: &'a [Vec<u8>],
+    pub progress: indicatif::ProgressBar,
+}
+
+/// `Ok(None)`: the trees match; `Ok(Some(report))`: the mismatch report.
+/// `Err` is a failure of the test itself (reading the input), exit 1.
+pub(super) fn run(payload: &Path, input: &Input<'_>) -> Result<Option<Vec<u8>>, PackError> {
+    let rejected = |e: &dyn std::fmt::Display| {
+        Some(format!("self-test failed: DecodeSnapshot rejected the produced .fsm: {e}").into_bytes())
+    };
+    let pb = &input.progress;
+    let index = match Index::open(payload, input.decode.clone(), &mut |p| pb.set_position(p)) {
+        Ok(i) => i,
+        Err(e) => return Ok(rejected(&e)),
+    };
+    if let Some(e) = index.deferred.first() {
+        return Ok(rejected(e));
+    }
+    let got = index.layout.last_commit_ts;
+    if got != input.commit_ts {
+        return Ok(Some(
+            format!("self-test failed: header.LastCommitTS mismatch (want {}, got {got})\n", input.commit_ts)
+                .into_bytes(),
+        ));
+    }
+    let mut c = Compare {
+        index: &index,
+        keymaps: input.keymaps,
+        seen: vec![false; index.tree.len()],
+        diff: Diff::default(),
+        since_unmap: 0,
+        rejected: None,
+        files: 0,
+        progress: pb,
+    };
+    let mut lines: Vec<Vec<u8>> = Vec::new();
+    for a in Adapter::ALL.iter().filter(|a| input.adapters.contains(a)) {
+        let name = a.name().as_bytes();
+        let dir = match input.tree.kind(name).map_err(|e| io_err(name, e))? {
+            Some(Kind::Dir) => Some(input.tree.open_dir(name).map_err(|e| io_err(name, e))?),
+            _ => None,
+        };
+        let node = index.tree.lookup(crate::tree::Tree::ROOT, name).filter(|&n| index.tree.is_dir(n));
+        let before = lines.len();
+        c.diff = Diff { keep: MAX_PATHS - before, ..Diff::default() };
+        c.dir(dir.as_ref(), node, &mut name.to_vec())?;
+        if let Some(e) = c.rejected.take() {
+            return Ok(rejected(&e));
+        }
+        let count = c.diff.count;
+        lines.extend(std::mem::take(&mut c.diff.heap).into_sorted_vec());
+        // Upstream cuts after the adapter whose lines bring the total to 64.
+        if before + count >= MAX_PATHS {
+            lines.truncate(MAX_PATHS);
+            lines.push(format!("... (truncated; first {MAX_PATHS} paths shown)").into_bytes());
+            break;
+        }
+    }
+    c.unmap();
+    if lines.is_empty() {
+        return Ok(None);
+    }
+    let mut report = Vec::new();
+    for l in lines {
+        report.extend_from_slice(&l);
+        report.push(b'\n');
+    }
+    Ok(Some(report))
+}
+
+fn io_err(path: &[u8], e: impl std::fmt::Display) -> PackError {
+    PackError::usage(format!("self-test: reading {}: {e}", String::from_utf8_lossy(path)))
+}
+
+/// The smallest `keep` lines of one adapter, plus how many there were.
+#[derive(Default)]
+struct Diff {
+    heap: BinaryHeap<Vec<u8>>,
+    count: usize,
+    keep: usize,
+}
+
+impl Diff {
+    fn push(&mut self, path: &[u8], why: &str) {
+        self.count += 1;
+        let line = [path, b" (", why.as_bytes(), b")"].concat();
+        if self.heap.len() < self.keep {
+            self.heap.push(line);
+        } else if self.heap.peek().is_some_and(|top| line < *top) {
+            self.heap.pop();
+            self.heap.push(line);
+        }
+    }
+}
+
+struct Compare<'a> {
+    index: &'a Index,
+    keymaps: &'a [Vec<u8>],
+    seen: Vec<bool>,
+    diff: Diff,
+    since_unmap: u64,
+    /// A file the decoder could not render: the decode as a whole fails.
+    rejected: Option<crate::views::ViewError>,
+    files: u64,
+    progress: &'a indicatif::ProgressBar,
+}
+
+impl Compare<'_> {
+    /// Compares input directory `dir` (absent: nothing there) with index
+    /// directory `node` (absent: nothing decoded there); `rel` is the path
+    /// of both, from the tree root.
+    fn dir(&mut self, dir: Option<&Dir>, node: Option<NodeId>, rel: &mut Vec<u8>) -> Result<(), PackError> {
+        let tree = &self.index.tree;
+        if let Some(d) = dir {
+            for e in d.entries().map_err(|e| io_err(rel, e))? {
+                let e = e.map_err(|e| io_err(rel, e))?;
+                let child = node.and_then(|n| tree.lookup(n, &e.name));
+                if let Some(c) = child {
+                    self.seen[c as usize] = true;
+                }
+                let len = rel.len();
+                rel.push(b'/');
+                rel.extend_from_slice(&e.name);
+                let child_dir = child.filter(|&c| tree.is_dir(c));
+                let child_file = child.filter(|&c| !tree.is_dir(c));
+                match e.kind {
+                    Kind::Dir => {
+                        let sub = d.open_dir(&e.name).map_err(|err| io_err(rel, err))?;
+                        if child_file.is_some() {
+                            self.diff.push(rel, "missing in input");
+                        }
+                        self.dir(Some(&sub), child_dir, rel)?;
+                    }
+                    Kind::File => match (child_file, child_dir) {
+                        (Some(c), _) => self.file(d, &e.name, c, rel)?,
+                        (None, Some(c)) => {
+                            self.diff.push(rel, "missing in scratch");
+                            self.dir(None, Some(c), rel)?;
+                        }
+                        (None, None) => self.diff.push(rel, "missing in scratch"),
+                    },
+                    // Not compared (upstream compares regular files only).
+                    _ => match (child_file, child_dir) {
+                        (Some(_), _) => self.diff.push(rel, "missing in input"),
+                        (None, Some(c)) => self.dir(None, Some(c), rel)?,
+                        (None, None) => {}
+                    },
+                }
+                rel.truncate(len);
+                if self.rejected.is_some() {
+                    return Ok(());
+                }
+            }
+        }
+        if let Some(n) = node {
+            for c in tree.children(n) {
+                if std::mem::replace(&mut self.seen[c as usize], true) {
+                    continue;
+                }
+                let len = rel.len();
+                rel.push(b'/');
+                rel.extend_from_slice(tree.name(c));
+                if tree.is_dir(c) {
+                    self.dir(None, Some(c), rel)?;
+                } else {
+                    self.diff.push(rel, "missing in input");
+                }
+                rel.truncate(len);
+            }
+        }
+        Ok(())
+    }
+
+    fn file(&mut self, d: &Dir, name: &[u8], node: NodeId, rel: &[u8]) -> Result<(), PackError> {
+        self.files += 1;
+        if self.files % 4096 == 0 {
+            self.progress.set_position(self.files);
+        }
+        let (mut f, id) = d.open_listed_file(name).map_err(|e| io_err(rel, e))?;
+        let index = self.index;
+        let size = match index.size(node) {
+            Ok(s) => s,
+            Err(e) => {
+                self.rejected = Some(e);
+                return Ok(());
+            }
+        };
+        if size != id.size {
+            self.diff.push(rel, "bytes differ");
+            return Ok(());
+        }
+        let streamed = matches!(index.tree.node(node).view(), View::S3Body(_) | View::RawBody(_));
+        let equal = if streamed {
+            self.stream_equal(&mut f, node, size, rel)?
+        } else {
+            self.small_equal(&mut f, node, rel)?
+        };
+        if !equal && self.rejected.is_none() {
+            self.diff.push(rel, "bytes differ");
+        }
+        Ok(())
+    }
+
+    fn small_equal(&mut self, f: &mut File, node: NodeId, rel: &[u8]) -> Result<bool, PackError> {
+        let want = match self.index.render(node) {
+            Ok(b) => b,
+            Err(e) => {
+                self.rejected = Some(e);
+                return Ok(false);
+            }
+        };
+        let mut have = Vec::with_capacity(want.len());
+        f.read_to_end(&mut have).map_err(|e| io_err(rel, e))?;
+        if have == want {
+            return Ok(true);
+        }
+        // An S3 rename tracker: the same lines in any order.
+        if self.keymaps.iter().any(|k| k == rel) {
+            let lines = |b: &[u8]| {
+                let mut v: Vec<Vec<u8>> = b.split(|&c| c == b'\n').map(<[u8]>::to_vec).collect();
+                v.sort();
+                v
+            };
+            return Ok(have.ends_with(b"\n") == want.ends_with(b"\n") && lines(&have) == lines(&want));
+        }
+        Ok(false)
+    }
+
+    fn stream_equal(&mut self, f: &mut File, node: NodeId, size: u64, rel: &[u8]) -> Result<bool, PackError> {
+        const CHUNK: usize = 1 << 20;
+        let mut a = vec![0u8; CHUNK.min(size as usize)];
+        let mut b = vec![0u8; a.len()];
+        let mut off = 0u64;
+        while off < size {
+            let want = ((size - off) as usize).min(CHUNK);
+            let n = match self.index.read(node, off, &mut a[..want]) {
+                Ok(n) => n,
+                Err(e) => {
+                    self.rejected = Some(e);
+                    return Ok(false);
+                }
+            };
+            if n == 0 {
+                return Ok(false);
+            }
+            f.read_exact(&mut b[..n]).map_err(|e| io_err(rel, e))?;
+            if a[..n] != b[..n] {
+                return Ok(false);
+            }
+            off += n as u64;
+            self.since_unmap += n as u64;
+            if self.since_unmap >= UNMAP_EVERY {
+                self.unmap();
+            }
+        }
+        Ok(true)
+    }
+
+    /// Drops this process's page-table entries for the mapping (the pages
+    /// stay in the page cache): bodies read through the mapping would
+    /// otherwise count towards RSS up to the payload size.
+    fn unmap(&mut self) {
+        self.since_unmap = 0;
+        let data = self.index.data();
+        if data.is_empty() {
+            return;
+        }
+        // SAFETY: advisory on a read-only file mapping this index owns;
+        // later reads fault the same file pages back in.
+        unsafe { libc::madvise(data.as_ptr() as *mut libc::c_void, data.len(), libc::MADV_DONTNEED) };
+    }
+}
