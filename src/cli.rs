@@ -109,7 +109,8 @@ struct MountArgs {
     /// or anything FUSE/fusermount3 accepts.
     #[arg(short = 'o', value_name = "OPTIONS", action = clap::ArgAction::Append)]
     options: Vec<String>,
-    /// Turn kernel caching off for measurements: keep-cache, cache-dir, readdirplus, ttl.
+    /// Turn kernel caching off for measurements: keep-cache, cache-dir, readdirplus, ttl, zero-open,
+    /// readdirplus-always (= use READDIRPLUS_AUTO).
     #[arg(long, hide = true, value_delimiter = ',')]
     no_kernel_cache: Vec<String>,
     /// One /dev/fuse descriptor per worker thread.
@@ -342,6 +343,9 @@ fn mount(m: MountArgs) -> Result<(), Failure> {
             "cache-dir" => kernel.cache_dir = false,
             "readdirplus" => kernel.readdirplus = false,
             "ttl" => kernel.ttl = std::time::Duration::ZERO,
+            "zero-open" => kernel.zero_message_open = false,
+            // Not a cache being turned off, but the same kind of switch.
+            "readdirplus-always" => kernel.readdirplus_auto = true,
             other => return Err(Failure::usage(format!("--no-kernel-cache: unknown item {other}"))),
         }
     }

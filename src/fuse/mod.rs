@@ -47,11 +47,27 @@ pub struct KernelCache {
     pub cache_dir: bool,
     /// `FUSE_DO_READDIRPLUS`: listings carry attributes.
     pub readdirplus: bool,
+    /// `FUSE_READDIRPLUS_AUTO`: let the kernel fall back to plain readdir
+    /// after the first chunk unless it sees stats in between. Off: `find`,
+    /// `tar` and `rsync` read a whole directory before they stat, so the
+    /// fallback costs them one LOOKUP per entry.
+    pub readdirplus_auto: bool,
+    /// Answer open/opendir with ENOSYS where the kernel supports
+    /// zero-message opens: no OPEN/FLUSH/RELEASE round trips per file,
+    /// and the kernel then keeps page cache and listings by itself.
+    pub zero_message_open: bool,
 }
 
 impl Default for KernelCache {
     fn default() -> Self {
-        KernelCache { ttl: FOREVER, keep_cache: true, cache_dir: true, readdirplus: true }
+        KernelCache {
+            ttl: FOREVER,
+            keep_cache: true,
+            cache_dir: true,
+            readdirplus: true,
+            readdirplus_auto: false,
+            zero_message_open: true,
+        }
     }
 }
 
@@ -81,6 +97,10 @@ pub struct FsmFs {
     /// at most once per open however the cache churns.
     handles: Box<[Mutex<Pinned>]>,
     next_fh: AtomicU64,
+    /// Set at init when the kernel does zero-message opens (then `open`
+    /// and `opendir` answer ENOSYS once and are never called again).
+    no_open: bool,
+    no_opendir: bool,
 }
 
 thread_local! {
@@ -107,6 +127,8 @@ impl FsmFs {
             settings,
             handles: (0..HANDLE_SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             next_fh: AtomicU64::new(1),
+            no_open: false,
+            no_opendir: false,
         }
     }
 
@@ -215,7 +237,7 @@ impl FsmFs {
                 Ok(f(window(bytes, offset, size)))
             }
             View::Checksums => Ok(f(window(self.checksums().map_err(eio)?, offset, size))),
-            View::S3Body(_) | View::RawBody(_) => READ_BUF.with_borrow_mut(|buf| {
+            _ if index.is_streamed(id) => READ_BUF.with_borrow_mut(|buf| {
                 if buf.len() < size as usize {
                     buf.resize(size as usize, 0);
                 }
@@ -376,10 +398,18 @@ impl Filesystem for FsmFs {
     fn init(&mut self, _req: &Request, config: &mut KernelConfig) -> std::io::Result<()> {
         let mut want = InitFlags::FUSE_PARALLEL_DIROPS;
         if self.settings.kernel.readdirplus {
-            want |= InitFlags::FUSE_DO_READDIRPLUS | InitFlags::FUSE_READDIRPLUS_AUTO;
+            want |= InitFlags::FUSE_DO_READDIRPLUS;
+            if self.settings.kernel.readdirplus_auto {
+                want |= InitFlags::FUSE_READDIRPLUS_AUTO;
+            }
         }
         // Ask only for what this kernel offers.
-        let _ = config.add_capabilities(want & config.capabilities());
+        let caps = config.capabilities();
+        let _ = config.add_capabilities(want & caps);
+        if self.settings.kernel.zero_message_open {
+            self.no_open = caps.contains(InitFlags::FUSE_NO_OPEN_SUPPORT);
+            self.no_opendir = caps.contains(InitFlags::FUSE_NO_OPENDIR_SUPPORT);
+        }
         Ok(())
     }
 
@@ -404,6 +434,11 @@ impl Filesystem for FsmFs {
     }
 
     fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
+        if self.no_open {
+            // A file that cannot render already failed its lookup with
+            // EIO, so nothing is lost by not rendering here.
+            return reply.error(Errno::ENOSYS);
+        }
         match self.node(ino).and_then(|id| self.open_file(id, flags)) {
             Ok(fh) => reply.opened(FileHandle(fh), self.file_open_flags()),
             Err(e) => reply.error(e),
@@ -437,8 +472,12 @@ impl Filesystem for FsmFs {
         }
     }
 
+    // ENOSYS for flush/fsync/fsyncdir/xattrs: the kernel remembers it and
+    // stops asking, which saves a round trip per close (or per `ls -l`
+    // entry); callers see success (flush, fsync) or EOPNOTSUPP (xattrs).
+
     fn flush(&self, _req: &Request, _ino: INodeNo, _fh: FileHandle, _lo: LockOwner, reply: ReplyEmpty) {
-        reply.ok();
+        reply.error(Errno::ENOSYS);
     }
 
     fn release(
@@ -456,10 +495,14 @@ impl Filesystem for FsmFs {
     }
 
     fn fsync(&self, _req: &Request, _ino: INodeNo, _fh: FileHandle, _datasync: bool, reply: ReplyEmpty) {
-        reply.ok();
+        reply.error(Errno::ENOSYS);
     }
 
     fn opendir(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
+        if self.no_opendir && self.settings.kernel.cache_dir {
+            // The kernel then caches listings as with KEEP_CACHE|CACHE_DIR.
+            return reply.error(Errno::ENOSYS);
+        }
         match self.dir(ino) {
             Ok(_) if flags.acc_mode() != OpenAccMode::O_RDONLY => reply.error(Errno::EISDIR),
             Ok(_) => reply.opened(FileHandle(0), self.dir_open_flags()),
@@ -524,7 +567,7 @@ impl Filesystem for FsmFs {
     }
 
     fn fsyncdir(&self, _req: &Request, _ino: INodeNo, _fh: FileHandle, _datasync: bool, reply: ReplyEmpty) {
-        reply.ok();
+        reply.error(Errno::ENOSYS);
     }
 
     fn statfs(&self, _req: &Request, _ino: INodeNo, reply: ReplyStatfs) {
@@ -533,19 +576,12 @@ impl Filesystem for FsmFs {
         reply.statfs(blocks, 0, 0, self.index.tree.len() as u64, 0, BSIZE, NAME_MAX as u32, BSIZE);
     }
 
-    fn getxattr(&self, _req: &Request, ino: INodeNo, _name: &OsStr, _size: u32, reply: ReplyXattr) {
-        match self.node(ino) {
-            Ok(_) => reply.error(Errno::NO_XATTR),
-            Err(e) => reply.error(e),
-        }
+    fn getxattr(&self, _req: &Request, _ino: INodeNo, _name: &OsStr, _size: u32, reply: ReplyXattr) {
+        reply.error(Errno::ENOSYS);
     }
 
-    fn listxattr(&self, _req: &Request, ino: INodeNo, size: u32, reply: ReplyXattr) {
-        match self.node(ino) {
-            Ok(_) if size == 0 => reply.size(0),
-            Ok(_) => reply.data(&[]),
-            Err(e) => reply.error(e),
-        }
+    fn listxattr(&self, _req: &Request, _ino: INodeNo, _size: u32, reply: ReplyXattr) {
+        reply.error(Errno::ENOSYS);
     }
 
     fn access(&self, _req: &Request, ino: INodeNo, mask: AccessFlags, reply: ReplyEmpty) {
