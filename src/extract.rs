@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime};
 use sha2::{Digest, Sha256};
 
 use crate::index::Index;
-use crate::tree::{NodeId, Tree, View};
+use crate::tree::{NodeId, Tree};
 use crate::views::{self, ViewError};
 
 #[derive(Debug)]
@@ -261,7 +261,7 @@ fn write_file(index: &Index, root: &Path, id: NodeId) -> Result<([u8; 32], u64),
     let p = node_path(root, tree, id);
     let mode = file_mode(tree, id);
     let ts = index.mtime_ts(id);
-    let streamed = matches!(tree.node(id).view(), View::S3Body(_) | View::RawBody(_));
+    let streamed = index.is_streamed(id);
     if !streamed {
         let bytes = index.render(id).map_err(ExtractError::Render)?;
         let expected = index.size(id).map_err(ExtractError::Render)?;

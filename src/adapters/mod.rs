@@ -4,7 +4,11 @@
 
 pub mod dynamodb;
 pub mod encode;
+pub mod encode_redis;
+pub mod encode_sqs;
+pub mod redis;
 pub mod s3;
+pub mod sqs;
 
 use std::fmt;
 
@@ -24,6 +28,25 @@ pub enum ErrorKind {
     S3ChunkBlobHashMismatch,
     S3MetaSuffixCollision,
     S3IncompleteBlobChunks,
+    RedisInvalidStringValue,
+    RedisInvalidHllValue,
+    RedisInvalidTtlValue,
+    RedisInvalidHashKey,
+    RedisInvalidHashMeta,
+    RedisInvalidListKey,
+    RedisInvalidListMeta,
+    RedisInvalidSetKey,
+    RedisInvalidSetMeta,
+    RedisInvalidZsetKey,
+    RedisInvalidZsetMeta,
+    RedisInvalidZsetMember,
+    RedisInvalidZsetLegacyBlob,
+    RedisInvalidStreamKey,
+    RedisInvalidStreamMeta,
+    RedisInvalidStreamEntry,
+    SqsMalformedKey,
+    SqsInvalidQueueMeta,
+    SqsInvalidMessage,
 }
 
 impl ErrorKind {
@@ -41,6 +64,25 @@ impl ErrorKind {
             S3ChunkBlobHashMismatch => "S3 chunk blob does not match its digest",
             S3MetaSuffixCollision => "S3 object key collides with the metadata sidecar suffix",
             S3IncompleteBlobChunks => "S3 object body has missing chunks",
+            RedisInvalidStringValue => "invalid !redis|str| value",
+            RedisInvalidHllValue => "invalid !redis|hll| value",
+            RedisInvalidTtlValue => "invalid !redis|ttl| value",
+            RedisInvalidHashKey => "malformed !hs| key",
+            RedisInvalidHashMeta => "invalid !hs|meta| value",
+            RedisInvalidListKey => "malformed !lst| key",
+            RedisInvalidListMeta => "invalid !lst|meta| value",
+            RedisInvalidSetKey => "malformed !st| key",
+            RedisInvalidSetMeta => "invalid !st|meta| value",
+            RedisInvalidZsetKey => "malformed !zs| key",
+            RedisInvalidZsetMeta => "invalid !zs|meta| value",
+            RedisInvalidZsetMember => "invalid !zs|mem| value",
+            RedisInvalidZsetLegacyBlob => "invalid !redis|zset| value",
+            RedisInvalidStreamKey => "malformed !stream| key",
+            RedisInvalidStreamMeta => "invalid !stream|meta| value",
+            RedisInvalidStreamEntry => "invalid !stream|entry| value",
+            SqsMalformedKey => "malformed SQS key",
+            SqsInvalidQueueMeta => "invalid !sqs|queue|meta value",
+            SqsInvalidMessage => "invalid !sqs|msg|data value",
         }
     }
 }
@@ -139,6 +181,9 @@ pub struct Side {
     pub s3: s3::BodyTable,
     /// Entry lists behind `View::EntryList` (records.jsonl).
     pub entry_lists: Vec<Box<[u64]>>,
+    /// Aggregated files behind `View::Frag` (Redis collections, SQS
+    /// messages, TTL sidecars).
+    pub frags: crate::views::frag::FragTable,
 }
 
 impl Side {
@@ -152,6 +197,7 @@ impl Side {
             + self.statics.capacity() * std::mem::size_of::<Box<[u8]>>()
             + self.s3.heap_bytes()
             + self.entry_lists.iter().map(|l| l.len() * 8).sum::<usize>()
+            + self.frags.heap_bytes()
     }
 }
 

@@ -9,7 +9,7 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use crate::adapters::{self, dynamodb, s3, AdapterError, RecordError, Side, Sink, Warning};
+use crate::adapters::{self, dynamodb, redis, s3, sqs, AdapterError, RecordError, Side, Sink, Warning};
 use crate::container::{entry_at, ContainerError, Layout};
 use crate::mvcc::{self, ScanOptions, ScanStats};
 use crate::tree::{Tree, TreeBuilder, View, SIZE_UNKNOWN};
@@ -69,6 +69,10 @@ pub struct Counts {
     pub unknown: u64,
     pub tables: u64,
     pub buckets: u64,
+    /// Redis keys per type.
+    pub redis_types: redis::RedisCounts,
+    /// SQS queues (with a meta row), in name order.
+    pub queues: Vec<sqs::QueueCount>,
 }
 
 /// Why an index could not be built.
@@ -193,6 +197,11 @@ impl Index {
             include_incomplete_uploads: options.include_incomplete_uploads,
             rename_collisions: options.rename_collisions,
         });
+        let mut redis_c = redis::Collector::default();
+        let mut sqs_c = sqs::Collector::new(sqs::Options {
+            preserve_visibility: options.preserve_sqs_visibility,
+            include_side_records: options.include_sqs_side_records,
+        });
         for &off in &scan.live {
             let e = entry_at(data, off).expect("offset from the scan");
             let Some((family, prefix_len)) = route::classify(e.user_key) else {
@@ -203,20 +212,24 @@ impl Index {
                 counts.internal += 1;
                 continue;
             };
-            match adapter {
-                Adapter::DynamoDb => {
+            match (adapter, family) {
+                (Adapter::DynamoDb, _) => {
                     counts.dynamodb += 1;
                     ddb.handle(family, &e)?;
                 }
-                Adapter::S3 => {
+                (Adapter::S3, _) => {
                     counts.s3 += 1;
                     s3c.handle(family, prefix_len, &e)?;
                 }
-                Adapter::Redis => counts.redis += 1,
-                Adapter::Sqs => {
-                    debug_assert_eq!(family, Family::Sqs);
-                    counts.sqs += 1
+                (_, Family::Redis(f)) => {
+                    counts.redis += 1;
+                    redis_c.handle(f, prefix_len, &e)?;
                 }
+                (_, Family::Sqs(f)) => {
+                    counts.sqs += 1;
+                    sqs_c.handle(f, prefix_len, &e)?;
+                }
+                _ => unreachable!("a family belongs to its adapter"),
             }
         }
         phase("route");
@@ -234,6 +247,16 @@ impl Index {
         }
         if options.enabled(Adapter::S3) {
             deferred.extend(s3c.finalize(data, &mut sink)?);
+        }
+        if options.enabled(Adapter::Redis) {
+            let (d, types) = redis_c.finalize(data, &mut sink)?;
+            deferred.extend(d);
+            counts.redis_types = types;
+        }
+        if options.enabled(Adapter::Sqs) {
+            let (d, queues) = sqs_c.finalize(data, &mut sink)?;
+            deferred.extend(d);
+            counts.queues = queues;
         }
         phase("finalize");
         let manifest = manifest::render(&options, scan.layout.last_commit_ts);

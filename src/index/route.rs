@@ -37,10 +37,8 @@ pub enum Family {
     S3ChunkRef,
     S3ChunkBlob,
     S3ObjectManifest,
-    /// Any Redis family; decoded by the Redis adapter.
-    Redis,
-    /// Any SQS family; decoded by the SQS adapter.
-    Sqs,
+    Redis(RedisFamily),
+    Sqs(SqsFamily),
     /// Deliberately dropped (transactions, routing, GC, bucket counters).
     Internal,
 }
@@ -52,59 +50,98 @@ impl Family {
             DdbTableMeta | DdbTableGen | DdbItem | DdbGsi => Some(Adapter::DynamoDb),
             S3BucketMeta | S3UploadMeta | S3UploadPart | S3Blob | S3ChunkRef | S3ChunkBlob
             | S3ObjectManifest => Some(Adapter::S3),
-            Redis => Some(Adapter::Redis),
-            Sqs => Some(Adapter::Sqs),
+            Redis(_) => Some(Adapter::Redis),
+            Sqs(_) => Some(Adapter::Sqs),
             Internal => None,
         }
     }
 }
 
+/// Redis key families (`redis-sqs.md` §2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedisFamily {
+    Str,
+    Hll,
+    Ttl,
+    ZsetBlob,
+    HashMeta,
+    HashMetaDelta,
+    HashField,
+    ListMeta,
+    ListMetaDelta,
+    ListItem,
+    ListClaim,
+    SetMeta,
+    SetMetaDelta,
+    SetMember,
+    ZsetMeta,
+    ZsetMetaDelta,
+    ZsetMember,
+    ZsetScore,
+    StreamMeta,
+    StreamEntry,
+}
+
+/// SQS key families (`redis-sqs.md` §4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqsFamily {
+    QueueMeta,
+    QueueGen,
+    QueueSeq,
+    QueueTombstone,
+    MsgData,
+    MsgVis,
+    MsgByAge,
+    MsgDedup,
+    MsgGroup,
+}
+
 /// Sorted longest-first so the first match is the longest.
 const PREFIXES: &[(&[u8], Family)] = &[
-    (b"!sqs|queue|tombstone|", Family::Sqs),
+    (b"!sqs|queue|tombstone|", Family::Sqs(SqsFamily::QueueTombstone)),
     (b"!ddb|meta|table|", Family::DdbTableMeta),
     (b"!s3|bucket|meta|", Family::S3BucketMeta),
     (b"!s3|upload|meta|", Family::S3UploadMeta),
     (b"!s3|upload|part|", Family::S3UploadPart),
-    (b"!sqs|queue|meta|", Family::Sqs),
+    (b"!sqs|queue|meta|", Family::Sqs(SqsFamily::QueueMeta)),
     (b"!s3|bucket|gen|", Family::Internal),
-    (b"!sqs|queue|gen|", Family::Sqs),
-    (b"!sqs|queue|seq|", Family::Sqs),
-    (b"!sqs|msg|byage|", Family::Sqs),
-    (b"!sqs|msg|dedup|", Family::Sqs),
-    (b"!sqs|msg|group|", Family::Sqs),
+    (b"!sqs|queue|gen|", Family::Sqs(SqsFamily::QueueGen)),
+    (b"!sqs|queue|seq|", Family::Sqs(SqsFamily::QueueSeq)),
+    (b"!sqs|msg|byage|", Family::Sqs(SqsFamily::MsgByAge)),
+    (b"!sqs|msg|dedup|", Family::Sqs(SqsFamily::MsgDedup)),
+    (b"!sqs|msg|group|", Family::Sqs(SqsFamily::MsgGroup)),
     (b"!ddb|meta|gen|", Family::DdbTableGen),
     (b"!s3|chunkblob|", Family::S3ChunkBlob),
     (b"!s3|gc|upload|", Family::Internal),
-    (b"!sqs|msg|data|", Family::Sqs),
-    (b"!stream|entry|", Family::Redis),
+    (b"!sqs|msg|data|", Family::Sqs(SqsFamily::MsgData)),
+    (b"!stream|entry|", Family::Redis(RedisFamily::StreamEntry)),
     (b"!s3|obj|head|", Family::S3ObjectManifest),
     (b"!s3|chunkref|", Family::S3ChunkRef),
-    (b"!sqs|msg|vis|", Family::Sqs),
-    (b"!stream|meta|", Family::Redis),
-    (b"!lst|meta|d|", Family::Redis),
-    (b"!redis|zset|", Family::Redis),
+    (b"!sqs|msg|vis|", Family::Sqs(SqsFamily::MsgVis)),
+    (b"!stream|meta|", Family::Redis(RedisFamily::StreamMeta)),
+    (b"!lst|meta|d|", Family::Redis(RedisFamily::ListMetaDelta)),
+    (b"!redis|zset|", Family::Redis(RedisFamily::ZsetBlob)),
     (b"!encryption|", Family::Internal),
-    (b"!hs|meta|d|", Family::Redis),
-    (b"!lst|claim|", Family::Redis),
-    (b"!st|meta|d|", Family::Redis),
-    (b"!zs|meta|d|", Family::Redis),
-    (b"!redis|str|", Family::Redis),
-    (b"!redis|hll|", Family::Redis),
-    (b"!redis|ttl|", Family::Redis),
+    (b"!hs|meta|d|", Family::Redis(RedisFamily::HashMetaDelta)),
+    (b"!lst|claim|", Family::Redis(RedisFamily::ListClaim)),
+    (b"!st|meta|d|", Family::Redis(RedisFamily::SetMetaDelta)),
+    (b"!zs|meta|d|", Family::Redis(RedisFamily::ZsetMetaDelta)),
+    (b"!redis|str|", Family::Redis(RedisFamily::Str)),
+    (b"!redis|hll|", Family::Redis(RedisFamily::Hll)),
+    (b"!redis|ttl|", Family::Redis(RedisFamily::Ttl)),
     (b"!ddb|item|", Family::DdbItem),
-    (b"!lst|meta|", Family::Redis),
+    (b"!lst|meta|", Family::Redis(RedisFamily::ListMeta)),
     (b"!ddb|gsi|", Family::DdbGsi),
     (b"!s3|blob|", Family::S3Blob),
     (b"!s3route|", Family::Internal),
-    (b"!hs|meta|", Family::Redis),
-    (b"!lst|itm|", Family::Redis),
-    (b"!st|meta|", Family::Redis),
-    (b"!zs|meta|", Family::Redis),
-    (b"!hs|fld|", Family::Redis),
-    (b"!st|mem|", Family::Redis),
-    (b"!zs|mem|", Family::Redis),
-    (b"!zs|scr|", Family::Redis),
+    (b"!hs|meta|", Family::Redis(RedisFamily::HashMeta)),
+    (b"!lst|itm|", Family::Redis(RedisFamily::ListItem)),
+    (b"!st|meta|", Family::Redis(RedisFamily::SetMeta)),
+    (b"!zs|meta|", Family::Redis(RedisFamily::ZsetMeta)),
+    (b"!hs|fld|", Family::Redis(RedisFamily::HashField)),
+    (b"!st|mem|", Family::Redis(RedisFamily::SetMember)),
+    (b"!zs|mem|", Family::Redis(RedisFamily::ZsetMember)),
+    (b"!zs|scr|", Family::Redis(RedisFamily::ZsetScore)),
     (b"!dist|", Family::Internal),
     (b"!txn|", Family::Internal),
 ];
@@ -138,8 +175,12 @@ mod tests {
 
     #[test]
     fn longest_prefix_wins() {
-        assert_eq!(classify(b"!hs|meta|d|x"), Some((Family::Redis, 11)));
-        assert_eq!(classify(b"!hs|meta|x"), Some((Family::Redis, 9)));
+        assert_eq!(classify(b"!hs|meta|d|x"), Some((Family::Redis(RedisFamily::HashMetaDelta), 11)));
+        assert_eq!(classify(b"!hs|meta|x"), Some((Family::Redis(RedisFamily::HashMeta), 9)));
+        assert_eq!(classify(b"!stream|meta|x"), Some((Family::Redis(RedisFamily::StreamMeta), 13)));
+        assert_eq!(classify(b"!st|mem|x"), Some((Family::Redis(RedisFamily::SetMember), 8)));
+        assert_eq!(classify(b"!sqs|queue|seq|x"), Some((Family::Sqs(SqsFamily::QueueSeq), 15)));
+        assert_eq!(classify(b"!redis|hash|x"), None);
         assert_eq!(classify(b"!ddb|meta|table|dA"), Some((Family::DdbTableMeta, 16)));
         assert_eq!(classify(b"!ddb|meta|gen|dA"), Some((Family::DdbTableGen, 14)));
         assert_eq!(classify(b"!s3|bucket|gen|x"), Some((Family::Internal, 15)));

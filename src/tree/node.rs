@@ -30,6 +30,13 @@ pub enum View {
     RawBody(u64),
     /// A JSONL file listing entries (incomplete uploads): index of a list.
     EntryList(u32),
+    /// A Redis string or HLL value (entry offset) minus its TTL header.
+    RedisBlob(u64),
+    /// An aggregated file (Redis collection, SQS messages, TTL sidecar)
+    /// served fragment by fragment: index into the fragment table.
+    Frag(u32),
+    /// `_queue.json` of the SQS queue whose meta entry is at this offset.
+    SqsQueue(u64),
 }
 
 const TAG_DIR: u8 = 0;
@@ -42,6 +49,9 @@ const TAG_S3_SIDECAR: u8 = 6;
 const TAG_S3_BODY: u8 = 7;
 const TAG_RAW_BODY: u8 = 8;
 const TAG_ENTRY_LIST: u8 = 9;
+const TAG_REDIS_BLOB: u8 = 10;
+const TAG_FRAG: u8 = 11;
+const TAG_SQS_QUEUE: u8 = 12;
 
 impl View {
     pub(crate) fn pack(self) -> (u8, u64) {
@@ -56,6 +66,9 @@ impl View {
             View::S3Body(i) => (TAG_S3_BODY, u64::from(i)),
             View::RawBody(o) => (TAG_RAW_BODY, o),
             View::EntryList(i) => (TAG_ENTRY_LIST, u64::from(i)),
+            View::RedisBlob(o) => (TAG_REDIS_BLOB, o),
+            View::Frag(i) => (TAG_FRAG, u64::from(i)),
+            View::SqsQueue(o) => (TAG_SQS_QUEUE, o),
         }
     }
 
@@ -70,7 +83,10 @@ impl View {
             TAG_S3_SIDECAR => View::S3Sidecar(p),
             TAG_S3_BODY => View::S3Body(p as u32),
             TAG_RAW_BODY => View::RawBody(p),
-            _ => View::EntryList(p as u32),
+            TAG_ENTRY_LIST => View::EntryList(p as u32),
+            TAG_REDIS_BLOB => View::RedisBlob(p),
+            TAG_FRAG => View::Frag(p as u32),
+            _ => View::SqsQueue(p),
         }
     }
 }
@@ -141,6 +157,9 @@ mod tests {
             View::S3Body(8),
             View::RawBody(9),
             View::EntryList(10),
+            View::RedisBlob(11),
+            View::Frag(12),
+            View::SqsQueue(1 << 50),
         ] {
             let (t, p) = v.pack();
             assert_eq!(View::unpack(t, p), v);

@@ -3,6 +3,7 @@
 //! here, so they cannot disagree.
 
 mod checksums;
+pub mod frag;
 
 pub use checksums::{checksum_lines, checksums_size, render_checksums};
 
@@ -10,6 +11,7 @@ use std::fmt;
 
 use crate::adapters::dynamodb::{proto, render as ddb};
 use crate::adapters::s3::render as s3r;
+use crate::adapters::{redis, sqs};
 use crate::container::{entry_at, error::show_key};
 use crate::index::Index;
 use crate::tree::{NodeId, View, SIZE_UNKNOWN};
@@ -60,7 +62,30 @@ impl Index {
                 | View::S3Bucket(_)
                 | View::S3Sidecar(_)
                 | View::EntryList(_)
+                | View::SqsQueue(_)
         )
+    }
+
+    /// Whether reads are served piecewise from the mapping (bodies, and
+    /// aggregated files rendered fragment by fragment) rather than by
+    /// rendering the whole file.
+    pub fn is_streamed(&self, id: NodeId) -> bool {
+        matches!(
+            self.tree.node(id).view(),
+            View::S3Body(_) | View::RawBody(_) | View::RedisBlob(_) | View::Frag(_)
+        )
+    }
+
+    fn frag_error(&self, id: NodeId, e: frag::FragError) -> ViewError {
+        self.view_error(id, e.offset, e.detail)
+    }
+
+    /// A Redis string or HLL value without its TTL header.
+    fn redis_blob(&self, id: NodeId, off: u64) -> Result<&[u8], ViewError> {
+        let e =
+            entry_at(self.data(), off).ok_or_else(|| self.view_error(id, Some(off), "entry unreadable"))?;
+        redis::blob_payload(e.user_key, e.body)
+            .ok_or_else(|| self.view_error(id, Some(off), "malformed TTL header"))
     }
 
     /// Renders a whole generated (or small static) file.
@@ -98,6 +123,13 @@ impl Index {
                     s3r::upload_record(data, off, &mut out);
                 }
             }
+            View::RedisBlob(off) => out.extend_from_slice(self.redis_blob(id, off)?),
+            View::Frag(n) => self.side.frags.render(data, n, &mut out).map_err(|e| self.frag_error(id, e))?,
+            View::SqsQueue(off) => {
+                let e = entry(off)?;
+                sqs::render::queue_json(e.user_key, e.body, &mut out)
+                    .map_err(|d| self.view_error(id, Some(off), d))?;
+            }
             View::S3Body(_) | View::RawBody(_) => {
                 let size = self.size(id)?;
                 out = vec![0u8; size as usize];
@@ -119,7 +151,10 @@ impl Index {
         if s != SIZE_UNKNOWN {
             return Ok(s);
         }
-        let n = self.render(id)?.len() as u64;
+        let n = match node.view() {
+            View::Frag(n) => self.side.frags.size(self.data(), n).map_err(|e| self.frag_error(id, e))?,
+            _ => self.render(id)?.len() as u64,
+        };
         node.store_size(n);
         Ok(n)
     }
@@ -146,6 +181,8 @@ impl Index {
                 Ok(copy_at(e.body, offset, buf))
             }
             View::Static(i) => Ok(copy_at(&self.side.statics[i as usize], offset, buf)),
+            View::RedisBlob(off) => Ok(copy_at(self.redis_blob(id, off)?, offset, buf)),
+            View::Frag(n) => self.side.frags.read(data, n, offset, buf).map_err(|e| self.frag_error(id, e)),
             _ => {
                 let bytes = self.render(id)?;
                 Ok(copy_at(&bytes, offset, buf))
@@ -163,8 +200,11 @@ impl Index {
             | View::DdbItem(o)
             | View::S3Bucket(o)
             | View::S3Sidecar(o)
-            | View::RawBody(o) => of(o),
+            | View::RawBody(o)
+            | View::RedisBlob(o)
+            | View::SqsQueue(o) => of(o),
             View::S3Body(obj) => of(self.side.s3.manifest_offset(obj)),
+            View::Frag(n) => Some(self.side.frags.files[n as usize].commit_ts).filter(|&t| t != 0),
             _ => None,
         };
         ts.unwrap_or(self.layout.last_commit_ts)

@@ -1,0 +1,551 @@
+//! A stored message (`\0SM\1` ‖ JSON) read the way Go's `json.Unmarshal`
+//! fills upstream's message struct: fields matched exactly or ASCII-case-
+//! insensitively, the last occurrence winning, `null` leaving strings and
+//! numbers alone but clearing `[]byte` and map fields, integers exact,
+//! `[]byte` from standard base64, invalid UTF-8 in strings read as U+FFFD.
+//!
+//! The index reads the four fields that order and filter a queue's messages
+//! for every record, so the walk borrows from the mapping and allocates
+//! nothing; the renderer uses the same walk after a full syntax check.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
+use base64::engine::DecodePaddingMode;
+use base64::Engine as _;
+
+use crate::codec::gojson::{validate_json, JsonWriter};
+
+/// Go's `base64.StdEncoding` as `encoding/json` uses it for `[]byte`:
+/// padding required, non-zero trailing bits accepted.
+const GO_STD: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
+);
+
+/// One JSON value: its kind and where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Tok {
+    /// Inner bytes of a string (between the quotes, escapes undecoded).
+    Str(Range<usize>),
+    Num(Range<usize>),
+    Bool(Range<usize>),
+    Null(Range<usize>),
+    Obj(Range<usize>),
+    Arr(Range<usize>),
+}
+
+impl Tok {
+    fn kind(&self) -> &'static str {
+        match self {
+            Tok::Str(_) => "string",
+            Tok::Num(_) => "number",
+            Tok::Bool(_) => "bool",
+            Tok::Null(_) => "null",
+            Tok::Obj(_) => "object",
+            Tok::Arr(_) => "array",
+        }
+    }
+}
+
+/// A tolerant lexer: it never panics, and finds the structure of valid JSON
+/// (the renderer validates first; the index accepts what it can walk).
+struct Lexer<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+type R<T> = Result<T, String>;
+
+impl<'a> Lexer<'a> {
+    fn ws(&mut self) {
+        while matches!(self.s.get(self.i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.i += 1;
+        }
+    }
+
+    fn syntax(&self) -> String {
+        format!("invalid character at offset {}", self.i)
+    }
+
+    fn eat(&mut self, c: u8) -> R<()> {
+        self.ws();
+        if self.s.get(self.i) != Some(&c) {
+            return Err(self.syntax());
+        }
+        self.i += 1;
+        Ok(())
+    }
+
+    /// At a `"`: returns the inner range.
+    fn string(&mut self) -> R<Range<usize>> {
+        self.eat(b'"')?;
+        let start = self.i;
+        loop {
+            match self.s.get(self.i) {
+                None => return Err("unexpected end of JSON input".into()),
+                Some(b'"') => {
+                    self.i += 1;
+                    return Ok(start..self.i - 1);
+                }
+                Some(b'\\') => self.i += 2,
+                Some(_) => self.i += 1,
+            }
+        }
+    }
+
+    /// Skips a container starting at the current `[` or `{`.
+    fn container(&mut self) -> R<Range<usize>> {
+        let start = self.i;
+        let mut depth = 0usize;
+        loop {
+            match self.s.get(self.i) {
+                None => return Err("unexpected end of JSON input".into()),
+                Some(b'"') => {
+                    self.string()?;
+                    continue;
+                }
+                Some(b'[' | b'{') => depth += 1,
+                Some(b']' | b'}') => {
+                    depth -= 1;
+                    if depth == 0 {
+                        self.i += 1;
+                        return Ok(start..self.i);
+                    }
+                }
+                _ => {}
+            }
+            self.i += 1;
+        }
+    }
+
+    fn value(&mut self) -> R<Tok> {
+        self.ws();
+        let start = self.i;
+        let word = |l: &mut Self, w: &[u8]| {
+            if l.s[l.i..].starts_with(w) {
+                l.i += w.len();
+                Ok(())
+            } else {
+                Err(l.syntax())
+            }
+        };
+        match self.s.get(self.i) {
+            Some(b'"') => self.string().map(Tok::Str),
+            Some(b'{') => self.container().map(Tok::Obj),
+            Some(b'[') => self.container().map(Tok::Arr),
+            Some(b't') => word(self, b"true").map(|_| Tok::Bool(start..self.i)),
+            Some(b'f') => word(self, b"false").map(|_| Tok::Bool(start..self.i)),
+            Some(b'n') => word(self, b"null").map(|_| Tok::Null(start..self.i)),
+            Some(b'-' | b'0'..=b'9') => {
+                while matches!(self.s.get(self.i), Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')) {
+                    self.i += 1;
+                }
+                Ok(Tok::Num(start..self.i))
+            }
+            _ => Err(self.syntax()),
+        }
+    }
+
+    /// Calls `f(key inner bytes, value)` for each member of the object at
+    /// the current position.
+    fn members(&mut self, mut f: impl FnMut(&'a [u8], Tok) -> R<()>) -> R<()> {
+        self.eat(b'{')?;
+        self.ws();
+        if self.s.get(self.i) == Some(&b'}') {
+            self.i += 1;
+            return Ok(());
+        }
+        loop {
+            let k = self.string()?;
+            self.eat(b':')?;
+            let v = self.value()?;
+            f(&self.s[k], v)?;
+            self.ws();
+            match self.s.get(self.i) {
+                Some(b',') => {
+                    self.i += 1;
+                    self.ws();
+                }
+                Some(b'}') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.syntax()),
+            }
+        }
+    }
+}
+
+/// Length of the valid UTF-8 sequence at `s[i]`, or 0 (Go's
+/// `utf8.DecodeRune` rules: no overlongs, surrogates or values past
+/// U+10FFFF).
+fn utf8_len(s: &[u8], i: usize) -> usize {
+    let cont = |k: usize| s.get(i + k).is_some_and(|&b| (0x80..=0xBF).contains(&b));
+    let in_range = |k: usize, lo: u8, hi: u8| s.get(i + k).is_some_and(|&b| (lo..=hi).contains(&b));
+    match s[i] {
+        0x00..=0x7F => 1,
+        0xC2..=0xDF if cont(1) => 2,
+        0xE0 if in_range(1, 0xA0, 0xBF) && cont(2) => 3,
+        0xE1..=0xEC | 0xEE | 0xEF if cont(1) && cont(2) => 3,
+        0xED if in_range(1, 0x80, 0x9F) && cont(2) => 3,
+        0xF0 if in_range(1, 0x90, 0xBF) && cont(2) && cont(3) => 4,
+        0xF1..=0xF3 if cont(1) && cont(2) && cont(3) => 4,
+        0xF4 if in_range(1, 0x80, 0x8F) && cont(2) && cont(3) => 4,
+        _ => 0,
+    }
+}
+
+fn hex4(s: &[u8]) -> Option<u32> {
+    let h = std::str::from_utf8(s.get(..4)?).ok()?;
+    u32::from_str_radix(h, 16).ok().filter(|_| h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The bytes of a JSON string's inner text as Go decodes them.
+pub fn unquote(inner: &[u8]) -> Cow<'_, [u8]> {
+    if !inner.contains(&b'\\') && std::str::from_utf8(inner).is_ok() {
+        return Cow::Borrowed(inner);
+    }
+    let mut out = Vec::with_capacity(inner.len());
+    let push = |out: &mut Vec<u8>, c: char| out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+    let mut i = 0;
+    while i < inner.len() {
+        match inner[i] {
+            b'\\' => {
+                let esc = inner.get(i + 1).copied().unwrap_or(0);
+                i += 2;
+                let c = match esc {
+                    b'b' => '\u{8}',
+                    b'f' => '\u{c}',
+                    b'n' => '\n',
+                    b'r' => '\r',
+                    b't' => '\t',
+                    b'u' => {
+                        let Some(u) = hex4(&inner[i..]) else { break };
+                        i += 4;
+                        if (0xD800..0xE000).contains(&u) {
+                            let lo = (inner.get(i..i + 2) == Some(b"\\u"))
+                                .then(|| hex4(&inner[i + 2..]))
+                                .flatten();
+                            match lo {
+                                Some(lo) if u < 0xDC00 && (0xDC00..0xE000).contains(&lo) => {
+                                    i += 6;
+                                    char::from_u32(0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00))
+                                        .unwrap_or('\u{FFFD}')
+                                }
+                                _ => '\u{FFFD}',
+                            }
+                        } else {
+                            char::from_u32(u).unwrap_or('\u{FFFD}')
+                        }
+                    }
+                    other => char::from(other),
+                };
+                push(&mut out, c);
+            }
+            _ => {
+                let n = utf8_len(inner, i);
+                if n == 0 {
+                    push(&mut out, '\u{FFFD}');
+                    i += 1;
+                } else {
+                    out.extend_from_slice(&inner[i..i + n]);
+                    i += n;
+                }
+            }
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Fields of the stored record, in upstream's output order.
+const STRINGS: [&str; 7] = [
+    "message_id",
+    "md5_of_body",
+    "md5_of_message_attributes",
+    "sender_id",
+    "message_group_id",
+    "message_deduplication_id",
+    "dead_letter_source_arn",
+];
+const INTS: [&str; 5] = [
+    "send_timestamp_millis",
+    "available_at_millis",
+    "visible_at_millis",
+    "receive_count",
+    "first_receive_millis",
+];
+const UINTS: [&str; 2] = ["queue_generation", "sequence_number"];
+
+const MESSAGE_ID: usize = 0;
+const SEND_TS: usize = 0;
+const GENERATION: usize = 0;
+const SEQUENCE: usize = 1;
+
+/// A message as the struct holds it, borrowing from the JSON text.
+#[derive(Default)]
+struct Fields {
+    strings: [Range<usize>; 7],
+    ints: [i64; 5],
+    uints: [u64; 2],
+    body: Option<Tok>,
+    token: Option<Tok>,
+    /// The `message_attributes` objects since the last `null` (Go merges
+    /// repeated objects into one map).
+    attributes: Vec<Range<usize>>,
+}
+
+fn type_error(tok: &Tok, field: &str, ty: &str) -> String {
+    format!("json: cannot unmarshal {} into Go struct field .{field} of type {ty}", tok.kind())
+}
+
+fn int(json: &[u8], tok: &Tok, field: &str, unsigned: bool) -> R<Option<i128>> {
+    let ty = if unsigned { "uint64" } else { "int64" };
+    let r = match tok {
+        Tok::Null(_) => return Ok(None),
+        Tok::Num(r) => r.clone(),
+        other => return Err(type_error(other, field, ty)),
+    };
+    let text = std::str::from_utf8(&json[r]).map_err(|_| type_error(tok, field, ty))?;
+    let v = if unsigned {
+        text.parse::<u64>().ok().filter(|_| !text.starts_with('+')).map(i128::from)
+    } else {
+        text.parse::<i64>().ok().filter(|_| !text.starts_with('+')).map(i128::from)
+    };
+    v.map(Some).ok_or_else(|| {
+        format!("json: cannot unmarshal number {text} into Go struct field .{field} of type {ty}")
+    })
+}
+
+fn walk(json: &[u8]) -> R<Fields> {
+    let mut f = Fields::default();
+    let mut lx = Lexer { s: json, i: 0 };
+    lx.ws();
+    if json[lx.i..].starts_with(b"null") {
+        lx.i += 4;
+    } else if json.get(lx.i) == Some(&b'{') {
+        lx.members(|key, tok| {
+            let key = unquote(key);
+            let is = |name: &str| key.eq_ignore_ascii_case(name.as_bytes());
+            if let Some(i) = STRINGS.iter().position(|n| is(n)) {
+                match tok {
+                    Tok::Str(r) => f.strings[i] = r,
+                    Tok::Null(_) => {}
+                    other => return Err(type_error(&other, STRINGS[i], "string")),
+                }
+            } else if let Some(i) = INTS.iter().position(|n| is(n)) {
+                if let Some(v) = int(json, &tok, INTS[i], false)? {
+                    f.ints[i] = v as i64;
+                }
+            } else if let Some(i) = UINTS.iter().position(|n| is(n)) {
+                if let Some(v) = int(json, &tok, UINTS[i], true)? {
+                    f.uints[i] = v as u64;
+                }
+            } else if is("body") || is("current_receipt_token") {
+                let slot = if is("body") { &mut f.body } else { &mut f.token };
+                match tok {
+                    Tok::Null(_) => *slot = None,
+                    Tok::Str(_) | Tok::Arr(_) => *slot = Some(tok),
+                    other => return Err(type_error(&other, "body", "[]uint8")),
+                }
+            } else if is("message_attributes") {
+                match tok {
+                    Tok::Null(_) => f.attributes.clear(),
+                    Tok::Obj(r) => f.attributes.push(r),
+                    other => {
+                        return Err(type_error(&other, "message_attributes", "map[string]json.RawMessage"))
+                    }
+                }
+            }
+            Ok(())
+        })?;
+    } else {
+        let tok = lx.value()?;
+        return Err(format!("json: cannot unmarshal {} into Go value of type struct", tok.kind()));
+    }
+    lx.ws();
+    if lx.i != json.len() {
+        return Err(lx.syntax());
+    }
+    Ok(f)
+}
+
+/// What orders and filters a queue's messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortKey {
+    pub send_ts: i64,
+    pub sequence: u64,
+    pub generation: u64,
+    /// Inner text of `message_id` within the JSON (escapes undecoded).
+    pub id: Range<usize>,
+}
+
+/// The index's read of a message's JSON (after the magic).
+pub fn sort_key(json: &[u8]) -> R<SortKey> {
+    let f = walk(json)?;
+    Ok(SortKey {
+        send_ts: f.ints[SEND_TS],
+        sequence: f.uints[SEQUENCE],
+        generation: f.uints[GENERATION],
+        id: f.strings[MESSAGE_ID].clone(),
+    })
+}
+
+/// Decodes a `[]byte` field: a standard-base64 string, or an array of
+/// byte values.
+fn bytes_of(json: &[u8], tok: &Tok, field: &str) -> R<Vec<u8>> {
+    match tok {
+        Tok::Str(r) => {
+            let text: Vec<u8> =
+                unquote(&json[r.clone()]).iter().copied().filter(|&c| c != b'\r' && c != b'\n').collect();
+            GO_STD.decode(&text).map_err(|e| format!("field {field}: illegal base64 data: {e}"))
+        }
+        Tok::Arr(r) => {
+            let mut out = Vec::new();
+            let mut lx = Lexer { s: &json[..r.end], i: r.start + 1 };
+            lx.ws();
+            if lx.s.get(lx.i) == Some(&b']') {
+                return Ok(out);
+            }
+            loop {
+                let v = lx.value()?;
+                let b = int(json, &v, field, true)?.unwrap_or(0);
+                out.push(
+                    u8::try_from(b).map_err(|_| {
+                        format!("json: cannot unmarshal number {b} into Go value of type uint8")
+                    })?,
+                );
+                lx.ws();
+                match lx.s.get(lx.i) {
+                    Some(b',') => lx.i += 1,
+                    _ => return Ok(out),
+                }
+            }
+        }
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// One `messages.jsonl` line (§5.3) from a message's JSON (after the
+/// magic). `partition` is set for partitioned keys.
+pub fn render_line(
+    json: &[u8],
+    partition: Option<u32>,
+    preserve_visibility: bool,
+    out: &mut Vec<u8>,
+) -> R<()> {
+    validate_json(json).map_err(|e| format!("invalid JSON: {e}"))?;
+    let f = walk(json)?;
+    let s = |i: usize| unquote(&json[f.strings[i].clone()]);
+    let body = match &f.body {
+        Some(t) => bytes_of(json, t, "body")?,
+        None => Vec::new(),
+    };
+    let token = match (&f.token, preserve_visibility) {
+        (Some(t), true) => bytes_of(json, t, "current_receipt_token")?,
+        (Some(t), false) => {
+            bytes_of(json, t, "current_receipt_token")?;
+            Vec::new()
+        }
+        (None, _) => Vec::new(),
+    };
+    let mut attributes: Vec<(Cow<'_, [u8]>, &[u8])> = Vec::new();
+    for r in &f.attributes {
+        let mut lx = Lexer { s: &json[..r.end], i: r.start };
+        lx.members(|k, v| {
+            let raw = match v {
+                Tok::Str(r) => &json[r.start - 1..r.end + 1],
+                Tok::Num(r) | Tok::Obj(r) | Tok::Arr(r) | Tok::Bool(r) | Tok::Null(r) => &json[r],
+            };
+            attributes.push((unquote(k), raw));
+            Ok(())
+        })?;
+    }
+
+    let mut w = JsonWriter::compact(out, false);
+    w.begin_object();
+    w.key(b"message_id");
+    w.string(&s(0));
+    w.key(b"body");
+    if std::str::from_utf8(&body).is_ok() {
+        w.string_with_html(&body, true);
+    } else {
+        w.begin_object();
+        w.key(b"base64");
+        w.string(crate::keys::segment::b64url_nopad(&body).as_bytes());
+        w.end_object();
+    }
+    for i in [1, 2] {
+        if !f.strings[i].is_empty() {
+            w.key(STRINGS[i].as_bytes());
+            w.string(&s(i));
+        }
+    }
+    attributes.sort_by(|a, b| a.0.cmp(&b.0));
+    attributes.dedup_by(|later, earlier| {
+        if later.0 == earlier.0 {
+            std::mem::swap(later, earlier);
+            true
+        } else {
+            false
+        }
+    });
+    if !attributes.is_empty() {
+        w.key(b"message_attributes");
+        w.begin_object();
+        for (k, v) in &attributes {
+            w.key(k);
+            w.raw(v).map_err(|e| format!("message_attributes: {e}"))?;
+        }
+        w.end_object();
+    }
+    if !f.strings[3].is_empty() {
+        w.key(b"sender_id");
+        w.string(&s(3));
+    }
+    let (visible, receives, first) =
+        if preserve_visibility { (f.ints[2], f.ints[3], f.ints[4]) } else { (0, 0, 0) };
+    for (k, v) in [
+        ("send_timestamp_millis", f.ints[0]),
+        ("available_at_millis", f.ints[1]),
+        ("visible_at_millis", visible),
+        ("receive_count", receives),
+    ] {
+        w.key(k.as_bytes());
+        w.i64(v);
+    }
+    if first != 0 {
+        w.key(b"first_receive_millis");
+        w.i64(first);
+    }
+    if !token.is_empty() {
+        w.key(b"current_receipt_token");
+        w.string(STANDARD.encode(&token).as_bytes());
+    }
+    w.key(b"queue_generation");
+    w.u64(f.uints[GENERATION]);
+    for i in [4, 5] {
+        if !f.strings[i].is_empty() {
+            w.key(STRINGS[i].as_bytes());
+            w.string(&s(i));
+        }
+    }
+    if f.uints[SEQUENCE] != 0 {
+        w.key(b"sequence_number");
+        w.u64(f.uints[SEQUENCE]);
+    }
+    if !f.strings[6].is_empty() {
+        w.key(b"dead_letter_source_arn");
+        w.string(&s(6));
+    }
+    if let Some(p) = partition {
+        w.key(b"partition");
+        w.u64(u64::from(p));
+    }
+    w.end_object();
+    w.end_line();
+    Ok(())
+}

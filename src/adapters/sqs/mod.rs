@@ -1,0 +1,336 @@
+//! SQS decode side (`redis-sqs.md` §4–§5): queue metas, generation
+//! counters and messages become `sqs/<queue>/_queue.json` and
+//! `messages.jsonl` (plus `_internals/side_records.jsonl` on request).
+//!
+//! The scan reads, per message, only what orders and filters it (send
+//! time, sequence number, generation, message id); finalize sorts each
+//! queue's messages and keeps their offsets as a fragment file, whose
+//! lines are rendered from the mapping when read.
+
+pub mod keys;
+pub mod message;
+pub mod render;
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::ops::Range;
+
+use super::{AdapterError, ErrorKind, RecordError, Sink};
+use crate::adapters::encode_sqs::{MESSAGE_MAGIC, QUEUE_META_MAGIC};
+use crate::container::{entry_at, Entry};
+use crate::index::route::SqsFamily as F;
+use crate::keys::segment::{b64url_nopad_decode, encode_segment_into};
+use crate::tree::{DirId, TreeBuilder, View, SIZE_UNKNOWN};
+use crate::views::frag::{FragFile, FragKind};
+use render::Kind;
+
+/// Decoder options that shape the SQS tree.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    pub preserve_visibility: bool,
+    pub include_side_records: bool,
+}
+
+/// One queue as `fsmfs info` reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueCount {
+    pub name: String,
+    pub fifo: bool,
+    pub partition_count: u32,
+    pub messages: u64,
+    /// Messages of an older generation, not shown.
+    pub stale: u64,
+    pub side_records: u64,
+}
+
+struct Queue {
+    /// The base64url segment exactly as keys carry it: the queue's identity.
+    enc: Box<[u8]>,
+    name: Vec<u8>,
+    meta: Option<u64>,
+    active_gen: u64,
+}
+
+/// What the index keeps per message until finalize.
+struct Msg {
+    offset: u64,
+    queue: u32,
+    send_ts: i64,
+    sequence: u64,
+    generation: u64,
+    /// `message_id`'s text inside the value.
+    id: (u32, u32),
+}
+
+pub struct Collector {
+    opts: Options,
+    queues: Vec<Queue>,
+    by_enc: HashMap<Box<[u8]>, u32>,
+    last: Option<u32>,
+    msgs: Vec<Msg>,
+    /// (queue, entry offset) of side records, in stream order.
+    sides: Vec<(u32, u64)>,
+}
+
+fn err(e: &Entry<'_>, kind: ErrorKind, detail: impl Into<String>) -> RecordError {
+    RecordError::new(kind, e.offset, e.user_key, detail)
+}
+
+impl Collector {
+    pub fn new(opts: Options) -> Self {
+        Collector {
+            opts,
+            queues: Vec::new(),
+            by_enc: HashMap::new(),
+            last: None,
+            msgs: Vec::new(),
+            sides: Vec::new(),
+        }
+    }
+
+    fn queue(&mut self, enc: &[u8]) -> u32 {
+        if let Some(q) = self.last.filter(|&q| &*self.queues[q as usize].enc == enc) {
+            return q;
+        }
+        let q = match self.by_enc.get(enc) {
+            Some(&q) => q,
+            None => {
+                let q = self.queues.len() as u32;
+                self.queues.push(Queue { enc: enc.into(), name: Vec::new(), meta: None, active_gen: 0 });
+                self.by_enc.insert(enc.into(), q);
+                q
+            }
+        };
+        self.last = Some(q);
+        q
+    }
+
+    pub fn handle(&mut self, family: F, prefix_len: usize, e: &Entry<'_>) -> Result<(), RecordError> {
+        let rest = &e.user_key[prefix_len..];
+        match family {
+            F::QueueMeta => {
+                let name = b64url_nopad_decode(rest)
+                    .ok_or_else(|| err(e, ErrorKind::SqsMalformedKey, "queue segment is not base64url"))?;
+                let mut scratch = Vec::new();
+                render::queue_json(e.user_key, e.body, &mut scratch)
+                    .map_err(|d| err(e, ErrorKind::SqsInvalidQueueMeta, d))?;
+                let q = self.queue(rest) as usize;
+                self.queues[q].name = name;
+                self.queues[q].meta = Some(e.offset);
+            }
+            F::QueueGen => {
+                let gen = std::str::from_utf8(e.body)
+                    .ok()
+                    .and_then(|s| s.trim().parse::<u64>().ok().filter(|_| !s.trim().starts_with('+')))
+                    .ok_or_else(|| {
+                        err(e, ErrorKind::SqsMalformedKey, "generation value is not a decimal number")
+                    })?;
+                let q = self.queue(rest) as usize;
+                self.queues[q].active_gen = gen;
+            }
+            F::MsgData => {
+                let key = keys::parse_data_key(rest).map_err(|d| err(e, ErrorKind::SqsMalformedKey, d))?;
+                let json = e
+                    .body
+                    .strip_prefix(MESSAGE_MAGIC)
+                    .ok_or_else(|| err(e, ErrorKind::SqsInvalidMessage, "missing magic prefix"))?;
+                let k = message::sort_key(json).map_err(|d| err(e, ErrorKind::SqsInvalidMessage, d))?;
+                let queue = self.queue(key.queue);
+                self.msgs.push(Msg {
+                    offset: e.offset,
+                    queue,
+                    send_ts: k.send_ts,
+                    sequence: k.sequence,
+                    generation: k.generation,
+                    id: (k.id.start as u32, k.id.end as u32),
+                });
+            }
+            side => {
+                if !self.opts.include_side_records {
+                    return Ok(());
+                }
+                let q =
+                    keys::parse_side_key(side, rest).map_err(|d| err(e, ErrorKind::SqsMalformedKey, d))?;
+                let q = self.queue(q);
+                self.sides.push((q, e.offset));
+            }
+        }
+        Ok(())
+    }
+
+    /// Lays the queues out under `sqs/`; returns the deferred errors of
+    /// messages that produce no line, and the per-queue counts.
+    pub fn finalize(
+        mut self,
+        data: &[u8],
+        sink: &mut Sink<'_>,
+    ) -> Result<(Vec<RecordError>, Vec<QueueCount>), AdapterError> {
+        // Group by queue, keeping stream order inside each.
+        self.msgs.sort_by_key(|m| m.queue);
+        self.sides.sort_by_key(|s| s.0);
+        let starts = |n: usize, qs: &mut dyn Iterator<Item = u32>| {
+            let mut s = vec![0usize; n + 1];
+            for q in qs {
+                s[q as usize + 1] += 1;
+            }
+            for i in 0..n {
+                s[i + 1] += s[i];
+            }
+            s
+        };
+        let n = self.queues.len();
+        let msg_at = starts(n, &mut self.msgs.iter().map(|m| m.queue));
+        let side_at = starts(n, &mut self.sides.iter().map(|s| s.0));
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_by(|&a, &b| self.queues[a as usize].enc.cmp(&self.queues[b as usize].enc));
+
+        let mut messages: Vec<u64> = Vec::with_capacity(self.msgs.len());
+        let mut sides: Vec<u64> = Vec::with_capacity(self.sides.len());
+        // (directory, its messages, its side records) per queue; the files
+        // are added once the arenas are complete.
+        let mut files: Vec<(DirId, Range<usize>, Range<usize>)> = Vec::new();
+        let mut deferred = Vec::new();
+        let mut counts = Vec::new();
+        let mut sqs_dir: Option<DirId> = None;
+        let mut sqs = |sink: &mut Sink<'_>| -> Result<DirId, AdapterError> {
+            if let Some(d) = sqs_dir {
+                return Ok(d);
+            }
+            let d = sink.tree.dir(TreeBuilder::ROOT, b"sqs")?;
+            sqs_dir = Some(d);
+            Ok(d)
+        };
+        for q in order {
+            let queue = &self.queues[q as usize];
+            let msgs = &mut self.msgs[msg_at[q as usize]..msg_at[q as usize + 1]];
+            let queue_sides = &self.sides[side_at[q as usize]..side_at[q as usize + 1]];
+            let sides_range = sides.len()..sides.len() + queue_sides.len();
+            sides.extend(queue_sides.iter().map(|s| s.1));
+            let Some(meta) = queue.meta else {
+                sink.warn(
+                    "sqs_orphan_messages",
+                    vec![
+                        ("encoded_queue", String::from_utf8_lossy(&queue.enc).into_owned()),
+                        ("buffered_messages", msgs.len().to_string()),
+                        ("buffered_side_records", queue_sides.len().to_string()),
+                        ("hint", "no !sqs|queue|meta row for this queue; its messages are not shown".into()),
+                    ],
+                );
+                deferred.extend(msgs.iter().filter_map(|m| check_message(data, m.offset)));
+                if self.opts.include_side_records && !queue_sides.is_empty() {
+                    let mut name = queue.enc.to_vec();
+                    name.extend_from_slice(b".orphan");
+                    let parent = sqs(sink)?;
+                    let dir = sink.tree.dir(parent, &name)?;
+                    files.push((dir, 0..0, sides_range));
+                }
+                continue;
+            };
+            let name = String::from_utf8_lossy(&queue.name).into_owned();
+            let mut seg = Vec::new();
+            encode_segment_into(&queue.name, &mut seg);
+            if seg.is_empty() || seg == b"." || seg == b".." {
+                return Err(RecordError::new(
+                    ErrorKind::SqsMalformedKey,
+                    meta,
+                    entry_at(data, meta).map_or(&[][..], |e| e.user_key),
+                    format!("queue name {name:?} cannot be a directory name"),
+                )
+                .into());
+            }
+            let parent = sqs(sink)?;
+            let dir = sink.tree.dir(parent, &seg)?;
+            sink.tree.file(dir, b"_queue.json", View::SqsQueue(meta), SIZE_UNKNOWN, 0)?;
+
+            let active = queue.active_gen;
+            let (kept, stale): (Vec<&Msg>, Vec<&Msg>) =
+                msgs.iter().partition(|m| active == 0 || m.generation == active);
+            if !stale.is_empty() {
+                sink.warn(
+                    "sqs_stale_generation_messages_dropped",
+                    vec![
+                        ("queue", name.clone()),
+                        ("active_gen", active.to_string()),
+                        ("dropped", stale.len().to_string()),
+                        ("hint", "messages of an earlier queue generation are not shown".into()),
+                    ],
+                );
+                deferred.extend(stale.iter().filter_map(|m| check_message(data, m.offset)));
+            }
+            let mut kept = kept;
+            // Stable: stream order breaks the remaining ties, as upstream.
+            kept.sort_by(|a, b| {
+                (a.send_ts, a.sequence).cmp(&(b.send_ts, b.sequence)).then_with(|| cmp_ids(data, a, b))
+            });
+            let msg_range = messages.len()..messages.len() + kept.len();
+            messages.extend(kept.iter().map(|m| m.offset));
+            let meta_json = entry_at(data, meta).expect("offset from the scan");
+            let m = crate::codec::gostruct::GoObject::parse(&meta_json.body[QUEUE_META_MAGIC.len()..])
+                .expect("validated while indexing");
+            counts.push(QueueCount {
+                name,
+                fifo: m.bool("is_fifo").unwrap_or(false),
+                partition_count: m.u32("partition_count").unwrap_or(0),
+                messages: kept.len() as u64,
+                stale: stale.len() as u64,
+                side_records: queue_sides.len() as u64,
+            });
+            files.push((dir, msg_range, sides_range));
+        }
+
+        let msg_arena = sink.side.frags.add_arena(messages);
+        let side_arena = sink.side.frags.add_arena(sides);
+        let kind = Kind::Messages { preserve_visibility: self.opts.preserve_visibility };
+        for (dir, msgs, side) in files {
+            if !msgs.is_empty() {
+                let f = frag_file(
+                    &sink.side.frags.arenas[msg_arena as usize][msgs.clone()],
+                    data,
+                    kind,
+                    msg_arena,
+                    msgs,
+                );
+                let n = sink.side.frags.add(f);
+                sink.tree.file(dir, b"messages.jsonl", View::Frag(n), SIZE_UNKNOWN, 0)?;
+            }
+            if !side.is_empty() {
+                let f = frag_file(
+                    &sink.side.frags.arenas[side_arena as usize][side.clone()],
+                    data,
+                    Kind::SideRecords,
+                    side_arena,
+                    side,
+                );
+                let n = sink.side.frags.add(f);
+                let d = sink.tree.dir(dir, b"_internals")?;
+                sink.tree.file(d, b"side_records.jsonl", View::Frag(n), SIZE_UNKNOWN, 0)?;
+            }
+        }
+        Ok((deferred, counts))
+    }
+}
+
+fn frag_file(items: &[u64], data: &[u8], kind: Kind, arena: u32, r: Range<usize>) -> FragFile {
+    let mut f = FragFile::new(FragKind::Sqs(kind), arena, r.start, r.len());
+    f.commit_ts =
+        items.iter().map(|&o| crate::adapters::redis::keys::commit_ts_at(data, o)).max().unwrap_or(0);
+    f
+}
+
+/// Message ids compared as Go compares the decoded strings.
+fn cmp_ids(data: &[u8], a: &Msg, b: &Msg) -> Ordering {
+    let id = |m: &Msg| {
+        let body = entry_at(data, m.offset).expect("offset from the scan").body;
+        &body[MESSAGE_MAGIC.len() + m.id.0 as usize..MESSAGE_MAGIC.len() + m.id.1 as usize]
+    };
+    message::unquote(id(a)).cmp(&message::unquote(id(b)))
+}
+
+/// Fully decodes a message that will not be shown, to surface the error
+/// upstream would have raised.
+fn check_message(data: &[u8], offset: u64) -> Option<RecordError> {
+    let e = entry_at(data, offset)?;
+    render::message_line(e.body, None, true, &mut Vec::new())
+        .err()
+        .map(|d| RecordError::new(ErrorKind::SqsInvalidMessage, offset, e.user_key, d))
+}
