@@ -79,10 +79,7 @@ fn table(dir: &Dir, rel: &[u8], dir_name: &[u8], ctx: &mut Ctx) -> Result<(), Pa
             (name, k) => {
                 return Err(ctx.tree(
                     &join(rel, name),
-                    format!(
-                        "unexpected {} (a table directory holds only _schema.json and items/)",
-                        k.describe()
-                    ),
+                    format!("is {}; a table directory holds only _schema.json and items/", k.describe()),
                 ))
             }
         }

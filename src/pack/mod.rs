@@ -541,12 +541,12 @@ pub struct PackArgs {
     pub adapter: String,
     /// Commit timestamp for every entry and the header (decimal or 0x hex);
     /// must not be below MANIFEST.json's last_commit_ts. Default: that value.
-    #[arg(long, value_name = "TS")]
+    #[arg(long, value_name = "TS", allow_hyphen_values = true)]
     pub last_commit_ts: Option<String>,
     /// Verify the payload decodes back to TREE before publishing (the
     /// default; accepted for upstream compatibility, `--self-test=false`
     /// turns it off).
-    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", value_parser = parse_go_bool)]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool)]
     pub self_test: Option<bool>,
     /// Skip the self-test (restore tooling then needs
     /// --allow-unverified-self-test).
