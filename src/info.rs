@@ -49,6 +49,15 @@ pub fn write(out: &mut impl Write, index: &Index, json: bool) -> io::Result<()> 
             },
             "dynamodb_tables": c.tables,
             "s3_buckets": c.buckets,
+            "redis_keys": {
+                "strings": c.redis_types.strings, "hll": c.redis_types.hll, "hashes": c.redis_types.hashes,
+                "lists": c.redis_types.lists, "sets": c.redis_types.sets, "zsets": c.redis_types.zsets,
+                "streams": c.redis_types.streams,
+            },
+            "sqs_queues": c.queues.iter().map(|q| serde_json::json!({
+                "name": q.name, "fifo": q.fifo, "partition_count": q.partition_count,
+                "messages": q.messages, "stale_messages": q.stale, "side_records": q.side_records,
+            })).collect::<Vec<_>>(),
             "files": files,
             "directories": dirs,
             "index_heap_bytes": heap,
@@ -99,6 +108,32 @@ pub fn write(out: &mut impl Write, index: &Index, json: bool) -> io::Result<()> 
     )?;
     writeln!(out, "dynamodb tables:    {}", c.tables)?;
     writeln!(out, "s3 buckets:         {}", c.buckets)?;
+    let r = &c.redis_types;
+    if c.redis > 0 {
+        writeln!(
+            out,
+            "redis keys:         strings {}  hll {}  hashes {}  lists {}  sets {}  zsets {}  streams {}",
+            r.strings, r.hll, r.hashes, r.lists, r.sets, r.zsets, r.streams
+        )?;
+    }
+    if !c.queues.is_empty() {
+        writeln!(out, "sqs queues:         {}", c.queues.len())?;
+    }
+    for q in &c.queues {
+        let kind = match (q.fifo, q.partition_count) {
+            (false, _) => "standard".to_string(),
+            (true, 0 | 1) => "fifo".to_string(),
+            (true, n) => format!("fifo, {n} partitions"),
+        };
+        write!(out, "  {} ({kind}): {} messages", q.name, q.messages)?;
+        if q.stale > 0 {
+            write!(out, ", {} stale (hidden)", q.stale)?;
+        }
+        if q.side_records > 0 {
+            write!(out, ", {} side records", q.side_records)?;
+        }
+        writeln!(out)?;
+    }
     writeln!(out, "tree:               {files} files, {dirs} directories")?;
     writeln!(
         out,

@@ -5,77 +5,12 @@
 //! with a checked-in copy under `tests/golden/`.
 
 mod common;
+#[path = "redis_sqs_snapshots/mod.rs"]
+mod snapshots;
 
 use common::*;
-use fsmfs::adapters::encode_redis::*;
-use fsmfs::index::{DecodeOptions, Index};
-
-const TTL1: u64 = 1_735_689_600_000;
-
-/// The entries of §6.1, in the order the table lists them.
-fn spec_61() -> Snap {
-    let mut s = Snap::new();
-    let user = b"user:1";
-    s.put(&hash_field_key(user, b"age"), b"30");
-    s.put(&hash_field_key(user, b"name"), b"alice");
-    s.put(&hash_field_key(user, b"\xff"), b"x<y");
-    s.put(&hash_meta_key(user), &count_meta_value(3, Some(TTL1)));
-    s.put(&delta_key(HASH_DELTA_PREFIX, user, T, 0), &delta_value(1));
-    let jobs = b"queue:jobs";
-    s.put(&list_claim_key(jobs, -2), b"");
-    s.put(&list_item_key(jobs, -1), b"job-0");
-    s.put(&list_item_key(jobs, 0), b"job-1");
-    s.put(&list_item_key(jobs, 1), b"job-2");
-    s.put(&list_meta_key(jobs), &list_meta_value(-1, 2, 3, None));
-    s.put(
-        &hll_key(b"pf:uniq"),
-        &hll_value(&[0x00, 0x52, 0x53, 0x01, 0x0a, 0x01, 0x61, 0x0a, 0x01, 0x62], Some(TTL1)),
-    );
-    s.put(&string_key(b"bin\x00key"), &[0x00, 0xff]);
-    s.put(&string_key(b"counter"), b"42");
-    s.put(&string_key(&[b'k'; 250]), &string_value(b"long", None));
-    s.put(&string_key(b"plain"), &string_value(b"v", None));
-    s.put(&string_key(b"session:abc"), &string_value(b"hello", Some(TTL1)));
-    for (k, ms) in [
-        (&b"counter"[..], 1_735_689_610_500u64),
-        (b"events", 1_735_690_000_000),
-        (b"nothing", TTL1),
-        (b"oldz", 1_735_689_900_000),
-        (b"pf:uniq", TTL1),
-        (b"plain", 1_700_000_000_000),
-        (b"queue:jobs", 1_735_689_700_000),
-        (b"tags:p1", 1_735_689_800_000),
-        (b"tags:p2", 1_735_689_800_000),
-        (b"user:1", TTL1),
-    ] {
-        s.put(&ttl_key(k), &ttl_value(ms));
-    }
-    s.put(&zset_blob_key(b"oldz"), &zset_blob_value(&[(b"x", 1.5), (b"y", -2.0)]));
-    s.put(&stream_entry_key(b"ghost", 5, 0), &stream_entry_value("5-0", &[b"f", b"v"]));
-    s.put(
-        &stream_entry_key(b"events", 1_714_400_000_000, 0),
-        &stream_entry_value("1714400000000-0", &[b"event", b"login", b"user", b"alice"]),
-    );
-    s.put(
-        &stream_entry_key(b"events", 1_714_400_000_001, 0),
-        &stream_entry_value("1714400000001-0", &[b"event", b"logout", b"user", b"alice"]),
-    );
-    s.put(&stream_meta_key(b"events"), &stream_meta_value(2, 1_714_400_000_001, 0, None, None));
-    for m in [&b"blue"[..], b"green", b"red"] {
-        s.put(&set_member_key(b"tags:p1", m), b"");
-    }
-    s.put(&set_member_key(b"tags:p2", b"x"), b"");
-    s.put(&set_meta_key(b"tags:p1"), &count_meta_value(3, Some(0)));
-    s.put(&set_meta_key(b"tags:p2"), &count_meta_value(2, None));
-    let board: [(&[u8], f64); 5] =
-        [(b"alice", 100.0), (b"bob", 85.5), (b"carol", f64::INFINITY), (b"dave", 1e21), (b"eve", 1.25e-7)];
-    for (m, sc) in board {
-        s.put(&zset_member_key(b"leaderboard", m), &zset_score_value(sc));
-        s.put(&zset_score_key(b"leaderboard", sc, m), b"");
-    }
-    s.put(&zset_meta_key(b"leaderboard"), &count_meta_value(5, None));
-    s
-}
+use fsmfs::index::Index;
+use snapshots::*;
 
 fn read(tree: &std::path::Path, p: &str) -> String {
     String::from_utf8(std::fs::read(tree.join(p)).unwrap_or_else(|e| panic!("{p}: {e}"))).unwrap()
@@ -236,7 +171,6 @@ fn spec_61_worked_example() {
             "{\"_meta\":true,\"length\":2,\"last_ms\":1714400000001,\"last_seq\":0,\"expire_at_ms\":1735690000000}\n"
         )
     );
-    assert_golden("redis_spec_61", &tree);
 }
 
 /// Relative paths of every file under `root`.
@@ -244,7 +178,195 @@ fn walk_files(root: &std::path::Path) -> Vec<String> {
     read_tree(root).into_iter().filter(|(_, n)| matches!(n, Node::File { .. })).map(|(p, _)| p).collect()
 }
 
-#[allow(dead_code)]
-fn no_options() -> DecodeOptions {
-    DecodeOptions::default()
+/// Every Redis case against its golden tree.
+#[test]
+fn redis_goldens() {
+    for c in all().into_iter().filter(|c| c.name.starts_with("redis_")) {
+        let (_tmp, tree) = extract(c.snap.build(), c.opts).unwrap_or_else(|e| panic!("{}: {e}", c.name));
+        assert_golden(c.name, &tree);
+    }
+}
+
+fn warnings_of(snap: &Snap) -> Vec<String> {
+    let index = Index::from_bytes(snap.build(), opts("w")).unwrap();
+    index.warnings.iter().map(|w| w.to_string()).collect()
+}
+
+/// `docs/compatibility.md`: where fsmfs deliberately differs, one check
+/// each.
+#[test]
+fn deliberate_differences() {
+    // Deltas count toward the declared length: a compacted-looking hash
+    // with an outstanding delta is consistent; a delta-only length is
+    // checked too.
+    let w = warnings_of(&redis_hashes());
+    assert!(!w.iter().any(|w| w.contains("user_key_len=11 ")), "with_deltas: {w:?}");
+    assert!(w
+        .iter()
+        .any(|w| w.contains("redis_hash_length_mismatch user_key_len=6 declared_len=5 observed_fields=1")));
+    let w = warnings_of(&redis_lists());
+    assert!(!w.iter().any(|w| w.contains("list_length_mismatch")), "{w:?}");
+    // A list whose key starts with `d|` keeps its meta (TTL and length).
+    let (_t, tree) = extract(redis_lists().build(), opts("l")).unwrap();
+    let dx = std::fs::read_to_string(tree.join("redis/db_0/lists/d%7Cx.json")).unwrap();
+    assert!(dx.ends_with("\"expire_at_ms\": 1735689600001\n}"), "{dx}");
+    // KEYMAP lines are not repeated (upstream writes the long key's line
+    // for the blob and again for its TTL line).
+    let (_t, tree) = extract(redis_strings().build(), opts("s")).unwrap();
+    let km = std::fs::read_to_string(tree.join("redis/db_0/KEYMAP.jsonl")).unwrap();
+    let lines: Vec<&str> = km.lines().collect();
+    let mut unique = lines.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!((lines.len(), unique.len()), (4, 4), "{km}");
+    // Newest version wins; tombstones and expired versions hide keys.
+    let (_t, tree) = extract(redis_versions().build(), opts("v")).unwrap();
+    let db = tree.join("redis/db_0");
+    assert_eq!(std::fs::read(db.join("strings/mv.bin")).unwrap(), b"new");
+    assert!(!db.join("strings/del.bin").exists());
+    assert!(!db.join("strings/expired.bin").exists());
+    // Streams that all lack meta leave no empty `streams/` directory.
+    let mut s = Snap::new();
+    s.put(
+        &fsmfs::adapters::encode_redis::stream_entry_key(b"o", 1, 0),
+        &fsmfs::adapters::encode_redis::stream_entry_value("1-0", &[]),
+    );
+    s.put(&fsmfs::adapters::encode_redis::string_key(b"x"), b"x");
+    let (_t, tree) = extract(s.build(), opts("e")).unwrap();
+    assert!(tree.join("redis/db_0/strings").is_dir());
+    assert!(!tree.join("redis/db_0/streams").exists());
+}
+
+#[test]
+fn warnings_name_upstream_events() {
+    let w = warnings_of(&redis_streams());
+    assert_eq!(
+        w.iter().map(|w| w.split(' ').next().unwrap()).collect::<Vec<_>>(),
+        ["event=redis_stream_orphan_entries_without_meta", "event=redis_stream_length_mismatch",],
+        "{w:?}"
+    );
+    assert!(w[1]
+        .starts_with("event=redis_stream_length_mismatch user_key_len=4 declared_len=5 observed_entries=3"));
+    let w = warnings_of(&redis_zsets());
+    assert!(
+        w.iter()
+            .any(|w| w
+                .contains("redis_zset_length_mismatch user_key_len=6 declared_len=13 observed_members=12")),
+        "{w:?}"
+    );
+    let w = warnings_of(&redis_sets());
+    assert!(w.iter().any(|w| w.contains("redis_set_length_mismatch user_key_len=1 declared_len=0 observed_members=1")), "{w:?}");
+    let w = warnings_of(&spec_61());
+    assert!(w.last().unwrap().starts_with("event=redis_orphan_ttl count=1"));
+}
+
+/// Collections of 100k members against a plain reference rendering, and
+/// ranged reads against the whole file.
+#[test]
+fn huge_collections_match_a_reference() {
+    use fsmfs::adapters::encode_redis::*;
+    let n: i64 = 100_000;
+    let mut s = Snap::new();
+    // Names that are prefixes of each other ("1" < "10" < "100"), in an
+    // order unlike the snapshot's.
+    let mut names: Vec<Vec<u8>> = (0..n).map(|i| ((i * 7919) % n).to_string().into_bytes()).collect();
+    for (i, name) in names.iter().enumerate() {
+        s.put(&hash_field_key(b"h", name), format!("v<{i}>").as_bytes());
+        s.put(&set_member_key(b"s", name), b"");
+        s.put(&zset_member_key(b"z", name), &zset_score_value(i as f64 * 0.25));
+    }
+    for seq in -n / 2..n / 2 {
+        s.put(&list_item_key(b"l", seq), format!("i{seq}").as_bytes());
+    }
+    s.put(&stream_meta_key(b"x"), &stream_meta_value(n as u64, 0, 0, None, None));
+    for i in 0..n as u64 {
+        s.put(
+            &stream_entry_key(b"x", i / 3, i % 3),
+            &stream_entry_value("", &[b"k", i.to_string().as_bytes()]),
+        );
+    }
+    let value_of: std::collections::HashMap<Vec<u8>, usize> =
+        names.iter().enumerate().map(|(i, k)| (k.clone(), i)).collect();
+    names.sort();
+
+    let doc = |array: &str, items: Vec<String>| {
+        if items.is_empty() {
+            return format!("{{\n  \"format_version\": 1,\n  \"{array}\": [],\n  \"expire_at_ms\": null\n}}");
+        }
+        format!(
+            "{{\n  \"format_version\": 1,\n  \"{array}\": [\n{}\n  ],\n  \"expire_at_ms\": null\n}}",
+            items.join(",\n")
+        )
+    };
+    let name = |k: &[u8]| String::from_utf8(k.to_vec()).unwrap();
+    let want_hash = doc(
+        "fields",
+        names
+            .iter()
+            .map(|k| {
+                format!(
+                    "    {{\n      \"name\": \"{}\",\n      \"value\": \"v\\u003c{}\\u003e\"\n    }}",
+                    name(k),
+                    value_of[k]
+                )
+            })
+            .collect(),
+    );
+    let want_set = doc("members", names.iter().map(|k| format!("    \"{}\"", name(k))).collect());
+    let want_zset = doc(
+        "members",
+        names
+            .iter()
+            .map(|k| {
+                format!(
+                    "    {{\n      \"member\": \"{}\",\n      \"score\": {}\n    }}",
+                    name(k),
+                    value_of[k] as f64 * 0.25
+                )
+            })
+            .collect(),
+    );
+    let want_list = doc("items", (-n / 2..n / 2).map(|q| format!("    \"i{q}\"")).collect());
+    let mut want_stream: String = (0..n as u64)
+        .map(|i| {
+            format!("{{\"id\":\"{}-{}\",\"fields\":[{{\"name\":\"k\",\"value\":\"{i}\"}}]}}\n", i / 3, i % 3)
+        })
+        .collect();
+    want_stream.push_str(&format!(
+        "{{\"_meta\":true,\"length\":{n},\"last_ms\":0,\"last_seq\":0,\"expire_at_ms\":null}}\n"
+    ));
+
+    let bytes = s.build();
+    let index = Index::from_bytes(bytes.clone(), opts("huge")).unwrap();
+    assert_eq!(index.counts.redis_types.hashes, 1);
+    let (_tmp, tree) = extract(bytes, opts("huge")).unwrap();
+    let db = tree.join("redis/db_0");
+    for (file, want) in [
+        ("hashes/h.json", &want_hash),
+        ("sets/s.json", &want_set),
+        ("zsets/z.json", &want_zset),
+        ("lists/l.json", &want_list),
+        ("streams/x.jsonl", &want_stream),
+    ] {
+        let got = std::fs::read_to_string(db.join(file)).unwrap();
+        assert!(
+            got == *want,
+            "{file} differs from the reference (got {} bytes, want {})",
+            got.len(),
+            want.len()
+        );
+        // Ranged reads, including ones that start and end mid-fragment.
+        let id = index.tree.resolve(format!("redis/db_0/{file}").as_bytes()).unwrap();
+        assert_eq!(index.size(id).unwrap(), want.len() as u64);
+        let mut x = 12345u64;
+        for _ in 0..200 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let off = (x >> 33) % want.len() as u64;
+            let len = ((x >> 13) % 70_000) as usize;
+            let mut buf = vec![0u8; len];
+            let got = index.read(id, off, &mut buf).unwrap();
+            let end = (off as usize + len).min(want.len());
+            assert_eq!(&buf[..got], &want.as_bytes()[off as usize..end], "{file} at {off}+{len}");
+        }
+    }
 }

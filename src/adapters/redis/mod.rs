@@ -300,7 +300,7 @@ impl Collector {
             let mut blobs = blobs;
             blobs.sort_by(|&a, &b| cmp_group(t, zset_blob_key(data, a), zset_blob_key(data, b)));
             let gs = merge_groups(data, t, fam, &blobs);
-            for (gi, g) in gs.iter().enumerate() {
+            for (gi, g) in gs.iter().enumerate().filter(|(_, g)| g.has_state()) {
                 if let Some(s) = slot_of(g.key) {
                     let bit = match t {
                         T::Zset if g.blob.is_some() => ZSET_BLOB,
@@ -360,11 +360,11 @@ impl Collector {
             let mut type_warnings: Vec<(&[u8], Warning)> = Vec::new();
             let mut files: Vec<(&[u8], FragFile)> = Vec::new();
             for (gi, g) in groups[t.slot()].iter().enumerate() {
+                if !g.has_state() {
+                    continue;
+                }
                 let members = &fam_members[g.members.clone()];
                 let metas = &fam.metas[g.metas.clone()];
-                if members.is_empty() && metas.is_empty() && g.blob.is_none() {
-                    continue; // deltas only: no state upstream
-                }
                 let meta = last_meta(data, t, metas);
                 if t == T::Stream && metas.is_empty() {
                     type_warnings.push((
@@ -593,6 +593,14 @@ struct Group<'d> {
     deltas: Range<usize>,
     /// The legacy zset blob for this key.
     blob: Option<u64>,
+}
+
+impl Group<'_> {
+    /// Upstream keeps a state for a key once a member, meta or blob row
+    /// arrives; deltas alone create none.
+    fn has_state(&self) -> bool {
+        !self.members.is_empty() || !self.metas.is_empty() || self.blob.is_some()
+    }
 }
 
 fn merge_groups<'d>(data: &'d [u8], t: T, fam: &Family, blobs: &[u64]) -> Vec<Group<'d>> {

@@ -320,7 +320,10 @@ fn int(json: &[u8], tok: &Tok, field: &str, unsigned: bool) -> R<Option<i128>> {
     })
 }
 
-fn walk(json: &[u8]) -> R<Fields> {
+/// Walks the top-level object. `full`: check every field's type, as Go
+/// does; otherwise only the fields [`sort_key`] needs (the rest is left to
+/// the renderer, so a bad field fails `messages.jsonl`, not the index).
+fn walk(json: &[u8], full: bool) -> R<Fields> {
     let mut f = Fields::default();
     let mut lx = Lexer { s: json, i: 0 };
     lx.ws();
@@ -330,6 +333,11 @@ fn walk(json: &[u8]) -> R<Fields> {
         lx.members(|key, tok| {
             let key = unquote(key);
             let is = |name: &str| key.eq_ignore_ascii_case(name.as_bytes());
+            let sort_field =
+                is(STRINGS[MESSAGE_ID]) || is(INTS[SEND_TS]) || is(UINTS[GENERATION]) || is(UINTS[SEQUENCE]);
+            if !full && !sort_field {
+                return Ok(());
+            }
             if let Some(i) = STRINGS.iter().position(|n| is(n)) {
                 match tok {
                     Tok::Str(r) => f.strings[i] = r,
@@ -385,7 +393,7 @@ pub struct SortKey {
 
 /// The index's read of a message's JSON (after the magic).
 pub fn sort_key(json: &[u8]) -> R<SortKey> {
-    let f = walk(json)?;
+    let f = walk(json, false)?;
     Ok(SortKey {
         send_ts: f.ints[SEND_TS],
         sequence: f.uints[SEQUENCE],
@@ -438,7 +446,7 @@ pub fn render_line(
     out: &mut Vec<u8>,
 ) -> R<()> {
     validate_json(json).map_err(|e| format!("invalid JSON: {e}"))?;
-    let f = walk(json)?;
+    let f = walk(json, true)?;
     let s = |i: usize| unquote(&json[f.strings[i].clone()]);
     let body = match &f.body {
         Some(t) => bytes_of(json, t, "body")?,
