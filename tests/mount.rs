@@ -893,3 +893,63 @@ fn readdir_positions_survive_seekdir_and_telldir() {
         }
     }
 }
+
+/// A directory of a million entries lists completely and in order, with
+/// positions that survive seekdir. Slow in a debug build: run with
+/// `cargo test --release --test mount -- --ignored`.
+#[test]
+#[ignore]
+fn a_million_entry_directory_lists_completely() {
+    if !fuse_ready(&[]) {
+        return;
+    }
+    let t = Scratch::new();
+    let count = 1_000_000usize;
+    let mut rows: Vec<(Record, u64)> = ddb_schema_records(&users()).into_iter().map(|r| (r, TS)).collect();
+    rows.reserve(count);
+    for i in 0..count {
+        let it = item(&[("id", s(&format!("{i:07}")))]);
+        rows.extend(ddb_item_records(&users(), &it, 1).unwrap().into_iter().map(|r| (r, TS)));
+    }
+    let snap = t.snapshot("s.fsm", rows);
+    let mp = t.mountpoint("mnt");
+    let _m = mount(&snap, &mp, &[]);
+    let dir = mp.join("dynamodb/users/items");
+    let mut n = 0usize;
+    let mut last: Option<std::ffi::OsString> = None;
+    for e in fs::read_dir(&dir).unwrap() {
+        let name = e.unwrap().file_name();
+        if let Some(prev) = &last {
+            assert!(prev.as_bytes() < name.as_bytes(), "order at entry {n}");
+        }
+        last = Some(name);
+        n += 1;
+    }
+    assert_eq!(n, count);
+    let c = CString::new(dir.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a directory stream we own; names copied before the next call.
+    unsafe {
+        let d = libc::opendir(c.as_ptr());
+        assert!(!d.is_null());
+        let mut marks = Vec::new();
+        let mut i = 0usize;
+        loop {
+            let pos = libc::telldir(d);
+            let e = libc::readdir(d);
+            if e.is_null() {
+                break;
+            }
+            if i % 99_991 == 0 {
+                marks.push((pos, std::ffi::CStr::from_ptr((*e).d_name.as_ptr()).to_bytes().to_vec()));
+            }
+            i += 1;
+        }
+        assert_eq!(i, count + 2);
+        for (pos, name) in marks.iter().rev() {
+            libc::seekdir(d, *pos);
+            let e = libc::readdir(d);
+            assert_eq!(std::ffi::CStr::from_ptr((*e).d_name.as_ptr()).to_bytes(), name.as_slice());
+        }
+        libc::closedir(d);
+    }
+}

@@ -179,6 +179,14 @@ fn mount_failure(mp: &Path, e: &io::Error) -> Failure {
     if !root && e.kind() == io::ErrorKind::NotFound && !on_path("fusermount3") && !on_path("fusermount") {
         return env_failure("fusermount3 not found: install the fuse3 package to mount as a non-root user");
     }
+    let dev = CString::new("/dev/fuse").unwrap_or_default();
+    // SAFETY: valid path; access() only reads it.
+    if !root
+        && e.kind() == io::ErrorKind::PermissionDenied
+        && unsafe { libc::access(dev.as_ptr(), libc::R_OK | libc::W_OK) } != 0
+    {
+        return env_failure("/dev/fuse is not accessible to this user (it is usually mode 0666): fix its mode or mount as root");
+    }
     let detail = e.to_string();
     env_failure(format!("cannot mount on {}: {}", mp.display(), detail.trim().replace('\n', " ")))
 }
