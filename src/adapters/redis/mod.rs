@@ -265,6 +265,7 @@ impl Collector {
         let slot_of = |k: &[u8]| by_key.get(k).map(|&i| i as usize);
 
         // Strings and HLLs: one file each, straight from the value.
+        let mut name = Vec::new();
         for (list, bit, version) in [(&self.hlls, HLL, 2u8), (&self.strings, STR, 1u8)] {
             for &off in list.iter() {
                 let e = crate::container::entry_at(data, off).expect("offset from the scan");
@@ -275,7 +276,7 @@ impl Collector {
                     slots[s].inline_owned[usize::from(bit == HLL)] = blob.current;
                 }
                 let dir = if bit == STR { b"strings" as &[u8] } else { b"hll" };
-                let (name, seg) = out.name(k, b".bin");
+                let seg = Output::name_into(k, b".bin", &mut name);
                 let size = (e.body.len() - blob.payload_at) as u64;
                 let d = out.sub_dir(sink, dir)?;
                 sink.tree.file(d, &name, View::RedisBlob(off), size, 0)?;
@@ -719,10 +720,17 @@ impl Output {
     /// `EncodeSegment(key) ‖ ext`, and the segment's length.
     fn name(&self, key: &[u8], ext: &[u8]) -> (Vec<u8>, usize) {
         let mut name = Vec::with_capacity(key.len() + ext.len());
-        encode_segment_into(key, &mut name);
+        let seg = Self::name_into(key, ext, &mut name);
+        (name, seg)
+    }
+
+    /// [`Self::name`] into a reused buffer.
+    fn name_into(key: &[u8], ext: &[u8], name: &mut Vec<u8>) -> usize {
+        name.clear();
+        encode_segment_into(key, name);
         let seg = name.len();
         name.extend_from_slice(ext);
-        (name, seg)
+        seg
     }
 
     fn is_fallback(seg: &[u8]) -> bool {

@@ -84,6 +84,13 @@ pub fn parse_data_key(rest: &[u8]) -> Result<DataKey<'_>, String> {
     Ok(DataKey { queue, partition: None })
 }
 
+/// The partition of a data key the index has already checked.
+pub fn partition_of(rest: &[u8]) -> Option<u32> {
+    let body = rest.strip_prefix(b"p|")?;
+    let end = body.iter().position(|&c| c == b'|')?;
+    Some(u32::from_be_bytes(body.get(end + 1..end + 5)?.try_into().ok()?))
+}
+
 /// The queue segment of a side record (after its prefix). A
 /// `!sqs|queue|seq|` key is the segment and nothing else (upstream
 /// requires a binary trailer there and so fails on every FIFO queue).
@@ -129,6 +136,7 @@ mod tests {
         let k = enc::msg_data_key("events.fifo", Some(2), 1, "1111");
         let r = rest(&k, enc::MSG_DATA_PREFIX);
         assert_eq!(parse_data_key(&r).unwrap(), DataKey { queue: b"ZXZlbnRzLmZpZm8", partition: Some(2) });
+        assert_eq!(partition_of(&r), Some(2));
         // Missing message id, missing generation, bad segments.
         assert!(parse_data_key(b"cQ\0\0\0\0\0\0\0\x01").is_err());
         assert!(parse_data_key(b"cQ\0\0\0").is_err());

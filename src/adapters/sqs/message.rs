@@ -83,16 +83,26 @@ impl<'a> Lexer<'a> {
     /// At a `"`: returns the inner range.
     fn string(&mut self) -> R<Range<usize>> {
         self.eat(b'"')?;
-        let start = self.i;
+        let (s, start) = (self.s, self.i);
+        let mut i = start;
         loop {
-            match self.s.get(self.i) {
+            // Eight bytes at a time while none is a quote or a backslash
+            // (message bodies are long runs of base64).
+            while let Some(w) = s.get(i..i + 8) {
+                let v = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+                if has_byte(v, b'"') | has_byte(v, b'\\') != 0 {
+                    break;
+                }
+                i += 8;
+            }
+            match s.get(i) {
                 None => return Err("unexpected end of JSON input".into()),
                 Some(b'"') => {
-                    self.i += 1;
-                    return Ok(start..self.i - 1);
+                    self.i = i + 1;
+                    return Ok(start..i);
                 }
-                Some(b'\\') => self.i += 2,
-                Some(_) => self.i += 1,
+                Some(b'\\') => i += 2,
+                Some(_) => i += 1,
             }
         }
     }
@@ -180,6 +190,13 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// Non-zero when a byte of `v` equals `b`.
+fn has_byte(v: u64, b: u8) -> u64 {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    let x = v ^ (LO * u64::from(b));
+    x.wrapping_sub(LO) & !x & (LO << 7)
+}
+
 /// Length of the valid UTF-8 sequence at `s[i]`, or 0 (Go's
 /// `utf8.DecodeRune` rules: no overlongs, surrogates or values past
 /// U+10FFFF).
@@ -261,7 +278,7 @@ pub fn unquote(inner: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
-/// Fields of the stored record, in upstream's output order.
+/// The string fields, in upstream's output order (indices of `Field::Str`).
 const STRINGS: [&str; 7] = [
     "message_id",
     "md5_of_body",
@@ -271,14 +288,6 @@ const STRINGS: [&str; 7] = [
     "message_deduplication_id",
     "dead_letter_source_arn",
 ];
-const INTS: [&str; 5] = [
-    "send_timestamp_millis",
-    "available_at_millis",
-    "visible_at_millis",
-    "receive_count",
-    "first_receive_millis",
-];
-const UINTS: [&str; 2] = ["queue_generation", "sequence_number"];
 
 const MESSAGE_ID: usize = 0;
 const SEND_TS: usize = 0;
@@ -302,22 +311,69 @@ fn type_error(tok: &Tok, field: &str, ty: &str) -> String {
     format!("json: cannot unmarshal {} into Go struct field .{field} of type {ty}", tok.kind())
 }
 
-fn int(json: &[u8], tok: &Tok, field: &str, unsigned: bool) -> R<Option<i128>> {
-    let ty = if unsigned { "uint64" } else { "int64" };
+/// An integer field's value (`None` for `null`); on failure, what Go
+/// would have called the value.
+fn int(json: &[u8], tok: &Tok, unsigned: bool) -> Result<Option<i128>, String> {
     let r = match tok {
         Tok::Null(_) => return Ok(None),
         Tok::Num(r) => r.clone(),
-        other => return Err(type_error(other, field, ty)),
+        other => return Err(other.kind().to_string()),
     };
-    let text = std::str::from_utf8(&json[r]).map_err(|_| type_error(tok, field, ty))?;
-    let v = if unsigned {
-        text.parse::<u64>().ok().filter(|_| !text.starts_with('+')).map(i128::from)
+    let text = std::str::from_utf8(&json[r]).map_err(|_| "number".to_string())?;
+    let v = if text.starts_with('+') {
+        None
+    } else if unsigned {
+        text.parse::<u64>().ok().map(i128::from)
     } else {
-        text.parse::<i64>().ok().filter(|_| !text.starts_with('+')).map(i128::from)
+        text.parse::<i64>().ok().map(i128::from)
     };
-    v.map(Some).ok_or_else(|| {
-        format!("json: cannot unmarshal number {text} into Go struct field .{field} of type {ty}")
-    })
+    v.map(Some).ok_or_else(|| format!("number {text}"))
+}
+
+fn int_error(what: String, field: &str, unsigned: bool) -> String {
+    let ty = if unsigned { "uint64" } else { "int64" };
+    format!("json: cannot unmarshal {what} into Go struct field .{field} of type {ty}")
+}
+
+/// Where a member of the message object goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Str(usize),
+    Int(usize),
+    Uint(usize),
+    Body,
+    Token,
+    Attributes,
+}
+
+const FIELDS: [(&str, Field); 17] = [
+    ("message_id", Field::Str(0)),
+    ("body", Field::Body),
+    ("md5_of_body", Field::Str(1)),
+    ("md5_of_message_attributes", Field::Str(2)),
+    ("message_attributes", Field::Attributes),
+    ("sender_id", Field::Str(3)),
+    ("send_timestamp_millis", Field::Int(0)),
+    ("available_at_millis", Field::Int(1)),
+    ("visible_at_millis", Field::Int(2)),
+    ("receive_count", Field::Int(3)),
+    ("first_receive_millis", Field::Int(4)),
+    ("current_receipt_token", Field::Token),
+    ("queue_generation", Field::Uint(0)),
+    ("message_group_id", Field::Str(4)),
+    ("message_deduplication_id", Field::Str(5)),
+    ("sequence_number", Field::Uint(1)),
+    ("dead_letter_source_arn", Field::Str(6)),
+];
+
+/// The field a member name selects: the exact name, else (Go's fallback)
+/// an ASCII-case-insensitive match of the decoded name.
+fn field_of(raw: &[u8]) -> Option<Field> {
+    if let Some(&(_, f)) = FIELDS.iter().find(|(n, _)| n.as_bytes() == raw) {
+        return Some(f);
+    }
+    let key = unquote(raw);
+    FIELDS.iter().find(|(n, _)| key.eq_ignore_ascii_case(n.as_bytes())).map(|&(_, f)| f)
 }
 
 /// Walks the top-level object. `full`: check every field's type, as Go
@@ -331,42 +387,38 @@ fn walk(json: &[u8], full: bool) -> R<Fields> {
         lx.i += 4;
     } else if json.get(lx.i) == Some(&b'{') {
         lx.members(|key, tok| {
-            let key = unquote(key);
-            let is = |name: &str| key.eq_ignore_ascii_case(name.as_bytes());
-            let sort_field =
-                is(STRINGS[MESSAGE_ID]) || is(INTS[SEND_TS]) || is(UINTS[GENERATION]) || is(UINTS[SEQUENCE]);
-            if !full && !sort_field {
-                return Ok(());
-            }
-            if let Some(i) = STRINGS.iter().position(|n| is(n)) {
-                match tok {
+            let Some(field) = field_of(key) else { return Ok(()) };
+            let name = || FIELDS.iter().find(|(_, x)| *x == field).map_or("", |(n, _)| n);
+            match field {
+                Field::Str(i) if full || i == MESSAGE_ID => match tok {
                     Tok::Str(r) => f.strings[i] = r,
                     Tok::Null(_) => {}
-                    other => return Err(type_error(&other, STRINGS[i], "string")),
-                }
-            } else if let Some(i) = INTS.iter().position(|n| is(n)) {
-                if let Some(v) = int(json, &tok, INTS[i], false)? {
-                    f.ints[i] = v as i64;
-                }
-            } else if let Some(i) = UINTS.iter().position(|n| is(n)) {
-                if let Some(v) = int(json, &tok, UINTS[i], true)? {
-                    f.uints[i] = v as u64;
-                }
-            } else if is("body") || is("current_receipt_token") {
-                let slot = if is("body") { &mut f.body } else { &mut f.token };
-                match tok {
-                    Tok::Null(_) => *slot = None,
-                    Tok::Str(_) | Tok::Arr(_) => *slot = Some(tok),
-                    other => return Err(type_error(&other, "body", "[]uint8")),
-                }
-            } else if is("message_attributes") {
-                match tok {
-                    Tok::Null(_) => f.attributes.clear(),
-                    Tok::Obj(r) => f.attributes.push(r),
-                    other => {
-                        return Err(type_error(&other, "message_attributes", "map[string]json.RawMessage"))
+                    other => return Err(type_error(&other, name(), "string")),
+                },
+                Field::Int(i) if full || i == SEND_TS => {
+                    if let Some(v) = int(json, &tok, false).map_err(|t| int_error(t, name(), false))? {
+                        f.ints[i] = v as i64;
                     }
                 }
+                Field::Uint(i) => {
+                    if let Some(v) = int(json, &tok, true).map_err(|t| int_error(t, name(), true))? {
+                        f.uints[i] = v as u64;
+                    }
+                }
+                Field::Body | Field::Token if full => {
+                    let slot = if field == Field::Body { &mut f.body } else { &mut f.token };
+                    match tok {
+                        Tok::Null(_) => *slot = None,
+                        Tok::Str(_) | Tok::Arr(_) => *slot = Some(tok),
+                        other => return Err(type_error(&other, name(), "[]uint8")),
+                    }
+                }
+                Field::Attributes if full => match tok {
+                    Tok::Null(_) => f.attributes.clear(),
+                    Tok::Obj(r) => f.attributes.push(r),
+                    other => return Err(type_error(&other, name(), "map[string]json.RawMessage")),
+                },
+                _ => {}
             }
             Ok(())
         })?;
@@ -407,9 +459,15 @@ pub fn sort_key(json: &[u8]) -> R<SortKey> {
 fn bytes_of(json: &[u8], tok: &Tok, field: &str) -> R<Vec<u8>> {
     match tok {
         Tok::Str(r) => {
-            let text: Vec<u8> =
-                unquote(&json[r.clone()]).iter().copied().filter(|&c| c != b'\r' && c != b'\n').collect();
-            GO_STD.decode(&text).map_err(|e| format!("field {field}: illegal base64 data: {e}"))
+            let raw = &json[r.clone()];
+            let bad = |e| format!("field {field}: illegal base64 data: {e}");
+            // Base64 text needs no unescaping unless it has escapes, and Go
+            // skips CR and LF inside it.
+            if !raw.iter().any(|&c| matches!(c, b'\\' | b'\r' | b'\n')) {
+                return GO_STD.decode(raw).map_err(bad);
+            }
+            let text: Vec<u8> = unquote(raw).iter().copied().filter(|&c| c != b'\r' && c != b'\n').collect();
+            GO_STD.decode(&text).map_err(bad)
         }
         Tok::Arr(r) => {
             let mut out = Vec::new();
@@ -420,7 +478,7 @@ fn bytes_of(json: &[u8], tok: &Tok, field: &str) -> R<Vec<u8>> {
             }
             loop {
                 let v = lx.value()?;
-                let b = int(json, &v, field, true)?.unwrap_or(0);
+                let b = int(json, &v, true).map_err(|t| int_error(t, field, true))?.unwrap_or(0);
                 out.push(
                     u8::try_from(b).map_err(|_| {
                         format!("json: cannot unmarshal number {b} into Go value of type uint8")
@@ -556,4 +614,60 @@ pub fn render_line(
     w.end_object();
     w.end_line();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unquote_like_go() {
+        assert_eq!(&*unquote(b"plain"), b"plain");
+        assert!(matches!(unquote(b"plain"), Cow::Borrowed(_)));
+        assert_eq!(&*unquote(br"a\u0041\n\/\\\u00e9"), "aA\n/\\é".as_bytes());
+        assert_eq!(&*unquote(br"\ud83d\ude00"), "😀".as_bytes());
+        assert_eq!(&*unquote(br"\ud800x"), "\u{FFFD}x".as_bytes());
+        assert_eq!(&*unquote(br"\ude00\ud83d"), "\u{FFFD}\u{FFFD}".as_bytes());
+        // Invalid UTF-8: one U+FFFD per byte (a truncated sequence is two).
+        assert_eq!(&*unquote(b"a\xe2\x80b\xff"), "a\u{FFFD}\u{FFFD}b\u{FFFD}".as_bytes());
+        assert_eq!(&*unquote(b"\xed\xa0\x80"), "\u{FFFD}\u{FFFD}\u{FFFD}".as_bytes());
+    }
+
+    #[test]
+    fn fields_follow_go_decoding() {
+        let k = sort_key(br#"{"MESSAGE_ID":"a","message_id":"b","Send_Timestamp_Millis":-5,"queue_generation":3,"sequence_number":null}"#).unwrap();
+        assert_eq!((k.send_ts, k.generation, k.sequence), (-5, 3, 0));
+        let json = br#"{"MESSAGE_ID":"a","message_id":"b"}"#;
+        assert_eq!(&json[sort_key(json).unwrap().id], b"b");
+        assert_eq!(sort_key(b" null ").unwrap().send_ts, 0);
+        assert!(sort_key(br#"{"queue_generation":1e3}"#).unwrap_err().contains("number 1e3"));
+        assert!(sort_key(br#"{"send_timestamp_millis":9223372036854775808}"#).is_err());
+        assert!(sort_key(br#"{"sequence_number":-0}"#).is_err());
+        assert_eq!(sort_key(br#"{"send_timestamp_millis":-0}"#).unwrap().send_ts, 0);
+        assert!(sort_key(b"[]").unwrap_err().contains("into Go value of type struct"));
+        // Fields the index does not need are checked when rendering.
+        assert!(sort_key(br#"{"receive_count":"x"}"#).is_ok());
+        assert!(render_line(br#"{"receive_count":"x"}"#, None, true, &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn lines() {
+        let mut out = Vec::new();
+        render_line(
+            br#"{"message_id":"m","body":"PGE+","message_attributes":{"b": 1 ,"a":{"x" : [ true , null ]}},"current_receipt_token":"AQI=","receive_count":3}"#,
+            Some(0),
+            false,
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\"message_id\":\"m\",\"body\":\"\\u003ca\\u003e\",\"message_attributes\":{\"a\":{\"x\":[true,null]},\"b\":1},\"send_timestamp_millis\":0,\"available_at_millis\":0,\"visible_at_millis\":0,\"receive_count\":0,\"queue_generation\":0,\"partition\":0}\n"
+        );
+        let mut out = Vec::new();
+        render_line(br#"{"current_receipt_token":"AQI=","receive_count":3}"#, None, true, &mut out).unwrap();
+        assert!(String::from_utf8(out)
+            .unwrap()
+            .contains("\"receive_count\":3,\"current_receipt_token\":\"AQI=\","));
+    }
 }

@@ -22,9 +22,7 @@ pub fn piece(data: &[u8], kind: Kind, p: Piece, out: &mut Vec<u8>) -> Result<(),
     let e = entry_at(data, offset).ok_or_else(|| FragError::at(offset, "entry unreadable"))?;
     match kind {
         Kind::Messages { preserve_visibility } => {
-            let partition = super::keys::parse_data_key(&e.user_key[b"!sqs|msg|data|".len()..])
-                .map_err(|d| FragError::at(offset, d))?
-                .partition;
+            let partition = super::keys::partition_of(&e.user_key[b"!sqs|msg|data|".len()..]);
             message_line(e.body, partition, preserve_visibility, out)
                 .map_err(|d| FragError::at(offset, format!("invalid !sqs|msg|data value: {d}")))
         }
