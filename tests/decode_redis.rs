@@ -370,3 +370,16 @@ fn huge_collections_match_a_reference() {
         }
     }
 }
+
+/// A disabled adapter counts its records as internal and shows nothing.
+#[test]
+fn disabled_adapters_show_nothing() {
+    let mut s = spec_61();
+    s.versions.extend(spec_62(true).versions);
+    let mut o = opts("only_s3");
+    o.adapters = vec![fsmfs::index::route::Adapter::S3];
+    let index = Index::from_bytes(s.build(), o).unwrap();
+    assert_eq!((index.counts.redis, index.counts.sqs, index.counts.internal), (0, 0, 63));
+    assert!(index.tree.resolve(b"redis").is_none() && index.tree.resolve(b"sqs").is_none());
+    assert!(index.warnings.is_empty());
+}

@@ -90,6 +90,12 @@ impl FragTable {
         (self.files.len() - 1) as u32
     }
 
+    /// A file rendered as one piece (a zset from a legacy blob): readers
+    /// should render it whole and cache it, not re-render per range.
+    pub fn is_whole(&self, n: u32) -> bool {
+        self.files[n as usize].kind == FragKind::Redis(redis::render::Kind::ZsetLegacy)
+    }
+
     pub fn items(&self, f: &FragFile) -> &[u64] {
         &self.arenas[f.arena as usize][f.start..f.start + f.len]
     }

@@ -55,25 +55,27 @@ impl Index {
     /// Whether the content is produced by rendering (and so is worth
     /// caching) rather than copied from the mapping.
     pub fn is_generated(&self, id: NodeId) -> bool {
-        matches!(
-            self.tree.node(id).view(),
+        match self.tree.node(id).view() {
             View::DdbSchema(_)
-                | View::DdbItem(_)
-                | View::S3Bucket(_)
-                | View::S3Sidecar(_)
-                | View::EntryList(_)
-                | View::SqsQueue(_)
-        )
+            | View::DdbItem(_)
+            | View::S3Bucket(_)
+            | View::S3Sidecar(_)
+            | View::EntryList(_)
+            | View::SqsQueue(_) => true,
+            View::Frag(n) => self.side.frags.is_whole(n),
+            _ => false,
+        }
     }
 
     /// Whether reads are served piecewise from the mapping (bodies, and
     /// aggregated files rendered fragment by fragment) rather than by
     /// rendering the whole file.
     pub fn is_streamed(&self, id: NodeId) -> bool {
-        matches!(
-            self.tree.node(id).view(),
-            View::S3Body(_) | View::RawBody(_) | View::RedisBlob(_) | View::Frag(_)
-        )
+        match self.tree.node(id).view() {
+            View::S3Body(_) | View::RawBody(_) | View::RedisBlob(_) => true,
+            View::Frag(n) => !self.side.frags.is_whole(n),
+            _ => false,
+        }
     }
 
     fn frag_error(&self, id: NodeId, e: frag::FragError) -> ViewError {

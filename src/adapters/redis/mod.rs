@@ -295,10 +295,9 @@ impl Collector {
         // Collections: sort each family into file order and join by key.
         let mut groups: Vec<Vec<Group<'_>>> = Vec::with_capacity(5);
         for t in T::ALL {
-            let blobs = if t == T::Zset { std::mem::take(&mut self.zset_blobs) } else { Vec::new() };
+            let mut blobs = if t == T::Zset { std::mem::take(&mut self.zset_blobs) } else { Vec::new() };
             let fam = self.family_mut(t);
             sort_family(data, t, fam);
-            let mut blobs = blobs;
             blobs.sort_by(|&a, &b| cmp_group(t, zset_blob_key(data, a), zset_blob_key(data, b)));
             let gs = merge_groups(data, t, fam, &blobs);
             for (gi, g) in gs.iter().enumerate().filter(|(_, g)| g.has_state()) {
@@ -382,7 +381,8 @@ impl Collector {
                     deferred.extend(members.iter().filter_map(|&off| check_stream_entry(data, off)));
                     continue;
                 }
-                let ttl_row = index_ttl[t.slot()][gi];
+                // An inline TTL field owns the TTL; else the routed row.
+                let ttl_row = index_ttl[t.slot()][gi].filter(|_| meta.inline_ttl.is_none());
                 let ttl = match meta.inline_ttl {
                     Some(ms) => (ms != 0).then_some(ms),
                     None => ttl_row.map(|off| keys::ttl_value(entry_body(data, off)).expect("validated")),

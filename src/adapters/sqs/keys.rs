@@ -96,6 +96,9 @@ pub fn partition_of(rest: &[u8]) -> Option<u32> {
 /// requires a binary trailer there and so fails on every FIFO queue).
 pub fn parse_side_key(family: SqsFamily, rest: &[u8]) -> Result<&[u8], String> {
     if family == SqsFamily::QueueSeq {
+        if !rest.iter().all(|&c| is_b64url_byte(c)) {
+            return Err("queue segment is not base64url".into());
+        }
         return Ok(rest);
     }
     if let Some(body) = rest.strip_prefix(b"p|") {
@@ -161,6 +164,7 @@ mod tests {
         );
         let k = enc::msg_index_key(enc::MSG_VIS_PREFIX, "q", Some(1), 1, 5, "m");
         assert_eq!(parse_side_key(SqsFamily::MsgVis, &rest(&k, enc::MSG_VIS_PREFIX)).unwrap(), b"cQ");
+        assert!(parse_side_key(SqsFamily::QueueSeq, b"a/b").is_err());
         assert!(parse_side_key(SqsFamily::MsgVis, b"cQ").is_err());
         assert!(parse_side_key(SqsFamily::MsgVis, b"\0").is_err());
         assert!(parse_side_key(SqsFamily::MsgVis, b"p|cQ|\0\0").is_err());
