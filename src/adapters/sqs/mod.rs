@@ -165,6 +165,8 @@ impl Collector {
         data: &[u8],
         sink: &mut Sink<'_>,
     ) -> Result<(Vec<RecordError>, Vec<QueueCount>), AdapterError> {
+        // Side records exist only when asked for.
+        debug_assert!(self.opts.include_side_records || self.sides.is_empty());
         // Group by queue, keeping stream order inside each.
         self.msgs.sort_by_key(|m| m.queue);
         self.sides.sort_by_key(|s| s.0);
@@ -202,7 +204,7 @@ impl Collector {
         };
         for q in order {
             let queue = &self.queues[q as usize];
-            let msgs = &mut self.msgs[msg_at[q as usize]..msg_at[q as usize + 1]];
+            let msgs = &self.msgs[msg_at[q as usize]..msg_at[q as usize + 1]];
             let queue_sides = &self.sides[side_at[q as usize]..side_at[q as usize + 1]];
             let sides_range = sides.len()..sides.len() + queue_sides.len();
             sides.extend(queue_sides.iter().map(|s| s.1));
@@ -217,7 +219,7 @@ impl Collector {
                     ],
                 );
                 deferred.extend(msgs.iter().filter_map(|m| check_message(data, m.offset)));
-                if self.opts.include_side_records && !queue_sides.is_empty() {
+                if !queue_sides.is_empty() {
                     let mut name = queue.enc.to_vec();
                     name.extend_from_slice(b".orphan");
                     let parent = sqs(sink)?;
