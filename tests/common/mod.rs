@@ -140,19 +140,27 @@ fn golden_dir(case: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(case)
 }
 
-/// Compares an extracted tree with `tests/golden/<case>/` (names and
-/// bytes; git keeps no modes, so modes are checked against upstream's
-/// rule instead). `FSMFS_BLESS=1` rewrites the golden copy.
+fn dir_listing(case: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(format!("{case}.dirs"))
+}
+
+/// Compares an extracted tree with `tests/golden/<case>/` (file names and
+/// bytes) and `tests/golden/<case>.dirs` (every directory, since git keeps
+/// no empty ones). Git keeps no modes either, so modes are checked against
+/// upstream's rule instead. `FSMFS_BLESS=1` rewrites the golden copy.
 pub fn assert_golden(case: &str, tree: &Path) {
     let golden = golden_dir(case);
+    let got = read_tree(tree);
+    let dirs: String =
+        got.iter().filter(|(_, n)| matches!(n, Node::Dir { .. })).map(|(p, _)| format!("{p}\n")).collect();
     if std::env::var_os("FSMFS_BLESS").is_some() {
         let _ = std::fs::remove_dir_all(&golden);
         std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
         let status = std::process::Command::new("cp").arg("-r").arg(tree).arg(&golden).status().unwrap();
         assert!(status.success());
+        std::fs::write(dir_listing(case), &dirs).unwrap();
         return;
     }
-    let got = read_tree(tree);
     for (path, node) in &got {
         let want_mode = match node {
             Node::Dir { .. } => 0o755,
@@ -165,9 +173,13 @@ pub fn assert_golden(case: &str, tree: &Path) {
         assert_eq!(mode, want_mode, "{case}: mode of {path}");
     }
     assert!(golden.is_dir(), "{case}: no golden tree at {} (run with FSMFS_BLESS=1)", golden.display());
+    let want_dirs = std::fs::read_to_string(dir_listing(case)).unwrap_or_default();
+    assert_eq!(dirs, want_dirs, "{case}: directories differ from {case}.dirs");
     let want = read_tree(&golden);
-    let names = |t: &BTreeMap<String, Node>| t.keys().cloned().collect::<Vec<_>>();
-    assert_eq!(names(&got), names(&want), "{case}: file names differ from the golden tree");
+    let files = |t: &BTreeMap<String, Node>| {
+        t.iter().filter(|(_, n)| matches!(n, Node::File { .. })).map(|(p, _)| p.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(files(&got), files(&want), "{case}: file names differ from the golden tree");
     for (path, node) in &got {
         if let (Node::File { bytes, .. }, Some(Node::File { bytes: w, .. })) = (node, want.get(path)) {
             assert!(
