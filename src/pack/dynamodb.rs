@@ -9,13 +9,18 @@
 //! else could not have come from a decode, and the self-test would reject
 //! it anyway, with a less direct message.
 
+use std::fmt;
+
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
-use serde_json::Value;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+
+use std::sync::Arc;
 
 use super::fsio::{Dir, Kind};
-use super::{Ctx, PackError, MAX_DOCUMENT};
-use crate::adapters::encode::{ddb_item_records, ddb_schema_records, AttrValue, GsiDef, TableDef};
+use super::par::{Job, Window};
+use super::{tree_error, Ctx, PackError, MAX_DOCUMENT};
+use crate::adapters::encode::{ddb_item_records, ddb_schema_records, AttrValue, GsiDef, Record, TableDef};
 use crate::codec::gostruct::GoObject;
 use crate::codec::number::canonical_number;
 use crate::keys::segment::{encode_binary_segment_into, encode_segment, encode_segment_into};
@@ -100,12 +105,16 @@ fn is_json(name: &[u8]) -> bool {
 }
 
 fn walk_items(dir: &Dir, rel: &[u8], t: &TableDef, ctx: &mut Ctx) -> Result<(), PackError> {
-    for e in dir.entries().map_err(|e| ctx.io(rel, e))? {
+    let top = Arc::new(dir.try_clone().map_err(|e| ctx.io(rel, e))?);
+    let mut w: Window<Vec<u8>> = Window::default();
+    let mut top_at = None;
+    for e in top.entries().map_err(|e| ctx.io(rel, e))? {
         let e = e.map_err(|e| ctx.io(rel, e))?;
         let path = join(rel, &e.name);
         match e.kind {
             Kind::Dir => {
-                let sub = dir.open_dir(&e.name).map_err(|err| ctx.io(&path, err))?;
+                let sub = Arc::new(top.open_dir(&e.name).map_err(|err| ctx.io(&path, err))?);
+                let mut sub_at = None;
                 for f in sub.entries().map_err(|err| ctx.io(&path, err))? {
                     let f = f.map_err(|err| ctx.io(&path, err))?;
                     let fpath = join(&path, &f.name);
@@ -117,17 +126,46 @@ fn walk_items(dir: &Dir, rel: &[u8], t: &TableDef, ctx: &mut Ctx) -> Result<(), 
                             ))
                         }
                         Kind::File if is_json(&f.name) => {
-                            item(&sub, &f.name, &join(&e.name, &f.name), &fpath, t, ctx)?
+                            let at = *sub_at.get_or_insert_with(|| w.add_dir(sub.clone()));
+                            let under = join(&e.name, &f.name);
+                            w.push(at, f.name, fpath, under, 0);
                         }
                         k => return Err(not_an_item(ctx, &fpath, k)),
                     }
+                    if w.is_full() {
+                        flush(&mut w, t, ctx)?;
+                        (top_at, sub_at) = (None, None);
+                    }
                 }
             }
-            Kind::File if is_json(&e.name) => item(dir, &e.name, &e.name, &path, t, ctx)?,
+            Kind::File if is_json(&e.name) => {
+                let at = *top_at.get_or_insert_with(|| w.add_dir(top.clone()));
+                w.push(at, e.name.clone(), path, e.name, 0);
+            }
             k => return Err(not_an_item(ctx, &path, k)),
         }
+        if w.is_full() {
+            flush(&mut w, t, ctx)?;
+            top_at = None;
+        }
     }
-    Ok(())
+    flush(&mut w, t, ctx)
+}
+
+/// Reads and encodes a window of item files on every core, then adds the
+/// records in file order.
+fn flush(w: &mut Window<Vec<u8>>, t: &TableDef, ctx: &mut Ctx) -> Result<(), PackError> {
+    let display = ctx.tree_display.clone();
+    w.run(
+        |dir, job| encode_item(dir, job, t).map_err(|d| tree_error(&display, &job.rel, d)),
+        |job, records| {
+            ctx.walked();
+            for r in records {
+                ctx.add(&job.rel, &r.key, &r.value)?;
+            }
+            Ok(())
+        },
+    )
 }
 
 fn not_an_item(ctx: &Ctx, path: &[u8], k: Kind) -> PackError {
@@ -138,33 +176,20 @@ fn not_an_item(ctx: &Ctx, path: &[u8], k: Kind) -> PackError {
     }
 }
 
-fn item(
-    dir: &Dir,
-    name: &[u8],
-    under_items: &[u8],
-    path: &[u8],
-    t: &TableDef,
-    ctx: &mut Ctx,
-) -> Result<(), PackError> {
-    let bytes = dir.read_listed_file(name, MAX_DOCUMENT).map_err(|e| ctx.file(path, e))?;
-    ctx.walked();
-    let attrs = parse_item(&bytes).map_err(|d| ctx.tree(path, d))?;
-    let records =
-        ddb_item_records(t, &attrs, RESTORE_GENERATION).map_err(|e| ctx.tree(path, e.to_string()))?;
-    let want = item_path(t, &attrs).map_err(|d| ctx.tree(path, d))?;
-    if want != under_items {
-        return Err(ctx.tree(
-            path,
-            format!(
-                "the item's key attributes name the file items/{}; an item must sit where the decoder puts it",
-                String::from_utf8_lossy(&want)
-            ),
+/// One item file → its item row and GSI rows, after checking that it sits
+/// at the path the decoder gives its key.
+fn encode_item(dir: &Dir, job: &Job<Vec<u8>>, t: &TableDef) -> Result<Vec<Record>, String> {
+    let bytes = dir.read_listed_file(&job.name, MAX_DOCUMENT).map_err(|e| e.to_string())?;
+    let attrs = parse_item(&bytes)?;
+    let records = ddb_item_records(t, &attrs, RESTORE_GENERATION).map_err(|e| e.to_string())?;
+    let want = item_path(t, &attrs)?;
+    if want != job.extra {
+        return Err(format!(
+            "the item's key attributes name the file items/{}; an item must sit where the decoder puts it",
+            String::from_utf8_lossy(&want)
         ));
     }
-    for r in records {
-        ctx.add(path, &r.key, &r.value)?;
-    }
-    Ok(())
+    Ok(records)
 }
 
 /// `_schema.json` (`dynamodb-s3.md` A5) → the restore schema: generation 1,
@@ -239,70 +264,112 @@ fn b64std(s: &str) -> Result<Vec<u8>, String> {
     ENGINE.decode(clean).map_err(|e| format!("binary value is not valid base64: {e}"))
 }
 
-/// An item file: one JSON object `{name: {TYPE: value}}`.
+/// An item file: one JSON object `{name: {TYPE: value}}`, read straight
+/// into attribute values (no intermediate JSON tree: a tree of a million
+/// items spends its time here). Repeated names keep both entries; the
+/// encoders keep the last, as Go's map does.
 fn parse_item(bytes: &[u8]) -> Result<Vec<(String, AttrValue)>, String> {
-    let v: Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-    let Value::Object(m) = v else {
-        return Err("an item file must hold one JSON object".into());
-    };
-    m.iter().map(|(k, v)| Ok((k.clone(), attr(v).map_err(|e| format!("attribute {k:?}: {e}"))?))).collect()
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let item = Item::deserialize(&mut de).map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(item.0)
 }
 
-fn attr(v: &Value) -> Result<AttrValue, String> {
-    let Value::Object(m) = v else {
-        return Err("not an object".into());
-    };
-    if m.len() != 1 {
-        return Err(format!("attribute object must have exactly one type key, got {}", m.len()));
+struct Item(Vec<(String, AttrValue)>);
+
+impl<'de> Deserialize<'de> for Item {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Item;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an item file holding one JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Item, A::Error> {
+                let mut out = Vec::new();
+                while let Some(name) = m.next_key::<String>()? {
+                    let Attr(v) =
+                        m.next_value().map_err(|e| de::Error::custom(format!("attribute {name:?}: {e}")))?;
+                    out.push((name, v));
+                }
+                Ok(Item(out))
+            }
+        }
+        d.deserialize_map(V)
     }
-    let (ty, val) = m.iter().next().expect("one entry");
-    let string = |what: &str| match val {
-        Value::String(s) => Ok(s.clone()),
-        _ => Err(format!("{what} value is not a string")),
+}
+
+/// One `{TYPE: value}` attribute object.
+struct Attr(AttrValue);
+
+impl<'de> Deserialize<'de> for Attr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Attr;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an attribute object {TYPE: value}")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Attr, A::Error> {
+                let mut got: Option<(String, AttrValue)> = None;
+                let mut keys = 0;
+                while let Some(ty) = m.next_key::<String>()? {
+                    // A repeated type key replaces the value (Go map); a
+                    // second type is an error once all keys are seen.
+                    if got.as_ref().is_none_or(|(t, _)| *t != ty) {
+                        keys += 1;
+                    }
+                    let v = typed(&ty, &mut m)?;
+                    got = Some((ty, v));
+                }
+                match got {
+                    Some((_, v)) if keys == 1 => Ok(Attr(v)),
+                    _ => Err(de::Error::custom(format!(
+                        "attribute object must have exactly one type key, got {keys}"
+                    ))),
+                }
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+fn typed<'de, A: MapAccess<'de>>(ty: &str, m: &mut A) -> Result<AttrValue, A::Error> {
+    let err = |e: String| de::Error::custom(e);
+    let string = |m: &mut A, what: &str| -> Result<String, A::Error> {
+        m.next_value::<String>().map_err(|_| err(format!("{what} value is not a string")))
     };
-    let boolean = |what: &str| match val {
-        Value::Bool(b) => Ok(*b),
-        _ => Err(format!("{what} value is not a boolean")),
+    let boolean = |m: &mut A, what: &str| -> Result<bool, A::Error> {
+        m.next_value::<bool>().map_err(|_| err(format!("{what} value is not a boolean")))
     };
-    let array = |what: &str| match val {
-        Value::Array(a) => Ok(a),
-        _ => Err(format!("{what} value is not an array")),
-    };
-    let strings = |what: &str| -> Result<Vec<String>, String> {
-        array(what)?
-            .iter()
-            .map(|e| e.as_str().map(str::to_owned).ok_or_else(|| "set element is not a string".to_string()))
+    let strings = |m: &mut A, what: &str| -> Result<Vec<String>, A::Error> {
+        let v: Vec<serde_json::Value> =
+            m.next_value().map_err(|_| err(format!("{what} value is not an array")))?;
+        v.into_iter()
+            .map(|e| match e {
+                serde_json::Value::String(s) => Ok(s),
+                _ => Err(err("set element is not a string".into())),
+            })
             .collect()
     };
-    Ok(match ty.as_str() {
-        "S" => AttrValue::S(string("S")?),
-        "N" => AttrValue::N(string("N")?),
-        "B" => AttrValue::B(b64std(&string("B")?)?),
-        "BOOL" => AttrValue::Bool(boolean("BOOL")?),
-        "NULL" => AttrValue::Null(boolean("NULL")?),
-        "SS" => AttrValue::Ss(strings("SS")?),
-        "NS" => AttrValue::Ns(strings("NS")?),
+    Ok(match ty {
+        "S" => AttrValue::S(string(m, "S")?),
+        "N" => AttrValue::N(string(m, "N")?),
+        "B" => AttrValue::B(b64std(&string(m, "B")?).map_err(err)?),
+        "BOOL" => AttrValue::Bool(boolean(m, "BOOL")?),
+        "NULL" => AttrValue::Null(boolean(m, "NULL")?),
+        "SS" => AttrValue::Ss(strings(m, "SS")?),
+        "NS" => AttrValue::Ns(strings(m, "NS")?),
         "BS" => AttrValue::Bs(
-            array("BS")?
+            strings(m, "BS")
+                .map_err(|_| err("binary value is not a base64 string".into()))?
                 .iter()
-                .map(|e| {
-                    e.as_str()
-                        .ok_or_else(|| "binary value is not a base64 string".to_string())
-                        .and_then(b64std)
-                })
+                .map(|s| b64std(s).map_err(err))
                 .collect::<Result<_, _>>()?,
         ),
-        "L" => AttrValue::L(array("L")?.iter().map(attr).collect::<Result<_, _>>()?),
-        "M" => match val {
-            Value::Object(entries) => AttrValue::M(
-                entries
-                    .iter()
-                    .map(|(k, v)| Ok((k.clone(), attr(v).map_err(|e| format!("M[{k:?}]: {e}"))?)))
-                    .collect::<Result<_, String>>()?,
-            ),
-            _ => return Err("M value is not an object".into()),
-        },
-        other => return Err(format!("unknown attribute type {other:?}")),
+        "L" => AttrValue::L(m.next_value::<Vec<Attr>>()?.into_iter().map(|a| a.0).collect()),
+        "M" => AttrValue::M(m.next_value::<Item>()?.0),
+        other => return Err(err(format!("unknown attribute type {other:?}"))),
     })
 }
 
@@ -380,7 +447,7 @@ mod tests {
             (br#"{"a":{"Q":"x"}}"#, "unknown attribute type"),
             (br#"{"a":{"B":"AAH"}}"#, "base64"),
             (br#"{"a":{"SS":["a",1]}}"#, "set element"),
-            (br#"{"a":{"M":{"x":5}}}"#, "M[\"x\"]"),
+            (br#"{"a":{"M":{"x":5}}}"#, "attribute \"a\": attribute \"x\": invalid type"),
             (br#"{"a":{"NULL":null}}"#, "boolean"),
             (br#"[1]"#, "one JSON object"),
             (br#"{"a":{"S":"x"}} {}"#, "trailing"),

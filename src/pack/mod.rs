@@ -20,6 +20,7 @@ mod info;
 mod keymap;
 mod manifest;
 mod output;
+mod par;
 mod s3;
 mod selftest;
 mod sorter;
@@ -155,13 +156,9 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn show(&self, rel: &[u8]) -> String {
-        format!("{}/{}", self.tree_display, String::from_utf8_lossy(rel))
-    }
-
     /// A tree problem at `rel` (exit 2).
     fn tree(&self, rel: &[u8], detail: impl fmt::Display) -> PackError {
-        PackError::data(format!("{}: {detail}", self.show(rel)))
+        tree_error(&self.tree_display, rel, detail)
     }
 
     /// An I/O error while reading the tree at `rel` (exit 2, as upstream
@@ -203,6 +200,11 @@ impl Ctx<'_> {
     fn add_file(&mut self, rel: &[u8], key: &[u8], r: FileRef<'_>) -> Result<(), PackError> {
         self.sorter.add_file(key, r).map_err(|e| self.sort_error(rel, e))
     }
+}
+
+/// A tree problem at `rel` below the tree shown as `tree` (exit 2).
+fn tree_error(tree: &str, rel: &[u8], detail: impl fmt::Display) -> PackError {
+    PackError::data(format!("{tree}/{}: {detail}", String::from_utf8_lossy(rel)))
 }
 
 const TOP_LEVEL: [&[u8]; 6] = [b"MANIFEST.json", b"CHECKSUMS", b"dynamodb", b"s3", b"redis", b"sqs"];
@@ -289,6 +291,8 @@ pub fn pack(opts: &Options) -> Result<Report, PackError> {
     let out = output::OutFile::create(&opts.out)
         .map_err(|e| PackError::usage(format!("{}: cannot create the output: {e}", opts.out.display())))?;
 
+    let started = std::time::Instant::now();
+    let phase = |name: &str| log::debug!("pack: {name} done at {:.3}s", started.elapsed().as_secs_f64());
     // Walk: every selected adapter's files into sorted entries.
     let walked = if opts.progress {
         crate::progress::counter("reading", "files")
@@ -328,6 +332,7 @@ pub fn pack(opts: &Options) -> Result<Report, PackError> {
     let files = ctx.files;
     let keymaps = std::mem::take(&mut ctx.s3_keymaps);
     walked.finish_and_clear();
+    phase("walk");
 
     // Write: sorted entries into the unnamed output, hashed on the way.
     let total = sorter.stream_len();
@@ -394,11 +399,13 @@ pub fn pack(opts: &Options) -> Result<Report, PackError> {
     }
     debug_assert_eq!(sw.bytes_written(), total);
     let sha256 = sw.finish().finish().map_err(write_err)?;
+    phase("write");
     out.file().sync_all().map_err(write_err)?;
     pb.finish_and_clear();
+    phase("fsync");
 
     // Self-test: decode what was written, compare with the input.
-    let started = std::time::Instant::now();
+    let self_test_started = std::time::Instant::now();
     let mismatch = if opts.self_test {
         let decode = DecodeOptions {
             adapters: selected.clone(),
@@ -428,7 +435,8 @@ pub fn pack(opts: &Options) -> Result<Report, PackError> {
     } else {
         None
     };
-    let self_test_secs = started.elapsed().as_secs_f64();
+    let self_test_secs = self_test_started.elapsed().as_secs_f64();
+    phase("self-test");
     let wall = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let mut sidecar = EncodeInfo {
         encoder_version: ENCODER_VERSION.into(),

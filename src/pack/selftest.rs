@@ -14,18 +14,21 @@ use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 
 use super::fsio::{Dir, Kind};
+use super::par::Window;
 use super::PackError;
 use crate::index::route::Adapter;
 use crate::index::{DecodeOptions, Index};
-use crate::tree::{NodeId, View};
+use crate::tree::{NodeId, View, SIZE_UNKNOWN};
+use crate::views::ViewError;
 
 /// At most this many differing paths are listed.
 const MAX_PATHS: usize = 64;
-/// Drop the mapping's pages from this process after comparing this many
-/// body bytes, so the self-test's RSS does not grow with the payload.
-const UNMAP_EVERY: u64 = 256 << 20;
+/// Drop the mapping's pages from this process after reading this many
+/// bytes through it, so the self-test's RSS does not grow with the payload.
+const UNMAP_EVERY: u64 = 64 << 20;
 
 pub(super) struct Input<'a> {
     pub tree: &'a Dir,
@@ -63,22 +66,30 @@ pub(super) fn run(payload: &Path, input: &Input<'_>) -> Result<Option<Vec<u8>>, 
         keymaps: input.keymaps,
         seen: vec![false; index.tree.len()],
         diff: Diff::default(),
+        window: Window::default(),
         since_unmap: 0,
         rejected: None,
         files: 0,
         progress: pb,
     };
+    // Building the index mapped the payload's page-cache pages into this
+    // process (the kernel maps whole large folios on a fault, so even a
+    // scan of entry headers maps nearly every page); they are clean and
+    // shared, but count as RSS: drop them, and again as the comparison
+    // reads through the mapping.
+    c.unmap();
     let mut lines: Vec<Vec<u8>> = Vec::new();
     for a in Adapter::ALL.iter().filter(|a| input.adapters.contains(a)) {
         let name = a.name().as_bytes();
         let dir = match input.tree.kind(name).map_err(|e| io_err(name, e))? {
-            Some(Kind::Dir) => Some(input.tree.open_dir(name).map_err(|e| io_err(name, e))?),
+            Some(Kind::Dir) => Some(Arc::new(input.tree.open_dir(name).map_err(|e| io_err(name, e))?)),
             _ => None,
         };
         let node = index.tree.lookup(crate::tree::Tree::ROOT, name).filter(|&n| index.tree.is_dir(n));
         let before = lines.len();
         c.diff = Diff { keep: MAX_PATHS - before, ..Diff::default() };
-        c.dir(dir.as_ref(), node, &mut name.to_vec())?;
+        c.dir(dir, node, &mut name.to_vec())?;
+        c.flush()?;
         if let Some(e) = c.rejected.take() {
             return Ok(rejected(&e));
         }
@@ -101,6 +112,17 @@ pub(super) fn run(payload: &Path, input: &Input<'_>) -> Result<Option<Vec<u8>>, 
         report.push(b'\n');
     }
     Ok(Some(report))
+}
+
+/// `madvise(MADV_DONTNEED)` on the first `len` bytes (whole pages) of the
+/// mapping at `base`: advisory on a read-only file mapping; later reads
+/// fault the same page-cache pages back in.
+fn drop_pages(base: usize, len: usize) {
+    let len = len & !4095;
+    if len > 0 {
+        // SAFETY: see above; the range lies inside a live mapping.
+        unsafe { libc::madvise(base as *mut libc::c_void, len, libc::MADV_DONTNEED) };
+    }
 }
 
 fn io_err(path: &[u8], e: impl std::fmt::Display) -> PackError {
@@ -133,20 +155,36 @@ struct Compare<'a> {
     keymaps: &'a [Vec<u8>],
     seen: Vec<bool>,
     diff: Diff,
+    /// Files waiting to be compared (on every core).
+    window: Window<NodeId>,
     since_unmap: u64,
     /// A file the decoder could not render: the decode as a whole fails.
-    rejected: Option<crate::views::ViewError>,
+    rejected: Option<ViewError>,
     files: u64,
     progress: &'a indicatif::ProgressBar,
+}
+
+/// The outcome of comparing one file.
+enum Verdict {
+    Equal,
+    Differ,
+    /// The decoder could not produce the file.
+    Rejected(ViewError),
 }
 
 impl Compare<'_> {
     /// Compares input directory `dir` (absent: nothing there) with index
     /// directory `node` (absent: nothing decoded there); `rel` is the path
     /// of both, from the tree root.
-    fn dir(&mut self, dir: Option<&Dir>, node: Option<NodeId>, rel: &mut Vec<u8>) -> Result<(), PackError> {
+    fn dir(
+        &mut self,
+        dir: Option<Arc<Dir>>,
+        node: Option<NodeId>,
+        rel: &mut Vec<u8>,
+    ) -> Result<(), PackError> {
         let tree = &self.index.tree;
-        if let Some(d) = dir {
+        if let Some(d) = &dir {
+            let mut at = None;
             for e in d.entries().map_err(|e| io_err(rel, e))? {
                 let e = e.map_err(|e| io_err(rel, e))?;
                 let child = node.and_then(|n| tree.lookup(n, &e.name));
@@ -164,10 +202,20 @@ impl Compare<'_> {
                         if child_file.is_some() {
                             self.diff.push(rel, "missing in input");
                         }
-                        self.dir(Some(&sub), child_dir, rel)?;
+                        self.dir(Some(Arc::new(sub)), child_dir, rel)?;
+                        at = None; // the window may have been run meanwhile
                     }
                     Kind::File => match (child_file, child_dir) {
-                        (Some(c), _) => self.file(d, &e.name, c, rel)?,
+                        (Some(c), _) => {
+                            let i = *at.get_or_insert_with(|| self.window.add_dir(d.clone()));
+                            let known = tree.node(c).stored_size();
+                            let bytes = if known == SIZE_UNKNOWN { 0 } else { known };
+                            self.window.push(i, e.name, rel.clone(), c, bytes);
+                            if self.window.is_full() {
+                                self.flush()?;
+                                at = None;
+                            }
+                        }
                         (None, Some(c)) => {
                             self.diff.push(rel, "missing in scratch");
                             self.dir(None, Some(c), rel)?;
@@ -206,102 +254,128 @@ impl Compare<'_> {
         Ok(())
     }
 
-    fn file(&mut self, d: &Dir, name: &[u8], node: NodeId, rel: &[u8]) -> Result<(), PackError> {
-        self.files += 1;
-        if self.files % 4096 == 0 {
-            self.progress.set_position(self.files);
-        }
-        let (mut f, id) = d.open_listed_file(name).map_err(|e| io_err(rel, e))?;
-        let index = self.index;
-        let size = match index.size(node) {
-            Ok(s) => s,
-            Err(e) => {
-                self.rejected = Some(e);
-                return Ok(());
+    /// Compares the waiting files on every core, then records the results.
+    fn flush(&mut self) -> Result<(), PackError> {
+        let (index, keymaps) = (self.index, self.keymaps);
+        let mut results = Vec::new();
+        self.window.run(
+            |d, job| compare_file(index, keymaps, d, &job.name, job.extra, &job.rel),
+            |job, r| {
+                results.push((job.rel.clone(), r));
+                Ok(())
+            },
+        )?;
+        for (rel, (verdict, touched)) in results {
+            self.files += 1;
+            self.since_unmap += touched;
+            match verdict {
+                Verdict::Equal => {}
+                Verdict::Differ => self.diff.push(&rel, "bytes differ"),
+                Verdict::Rejected(e) => {
+                    self.rejected.get_or_insert(e);
+                }
             }
-        };
-        if size != id.size {
-            self.diff.push(rel, "bytes differ");
-            return Ok(());
         }
-        let streamed = matches!(index.tree.node(node).view(), View::S3Body(_) | View::RawBody(_));
-        let equal = if streamed {
-            self.stream_equal(&mut f, node, size, rel)?
-        } else {
-            self.small_equal(&mut f, node, rel)?
-        };
-        if !equal && self.rejected.is_none() {
-            self.diff.push(rel, "bytes differ");
+        self.progress.set_position(self.files);
+        if self.since_unmap >= UNMAP_EVERY {
+            self.unmap();
         }
         Ok(())
     }
 
-    fn small_equal(&mut self, f: &mut File, node: NodeId, rel: &[u8]) -> Result<bool, PackError> {
-        let want = match self.index.render(node) {
-            Ok(b) => b,
-            Err(e) => {
-                self.rejected = Some(e);
-                return Ok(false);
-            }
-        };
-        let mut have = Vec::with_capacity(want.len());
-        f.read_to_end(&mut have).map_err(|e| io_err(rel, e))?;
-        if have == want {
-            return Ok(true);
-        }
-        // An S3 rename tracker: the same lines in any order.
-        if self.keymaps.iter().any(|k| k == rel) {
-            let lines = |b: &[u8]| {
-                let mut v: Vec<Vec<u8>> = b.split(|&c| c == b'\n').map(<[u8]>::to_vec).collect();
-                v.sort();
-                v
-            };
-            return Ok(have.ends_with(b"\n") == want.ends_with(b"\n") && lines(&have) == lines(&want));
-        }
-        Ok(false)
-    }
-
-    fn stream_equal(&mut self, f: &mut File, node: NodeId, size: u64, rel: &[u8]) -> Result<bool, PackError> {
-        const CHUNK: usize = 1 << 20;
-        let mut a = vec![0u8; CHUNK.min(size as usize)];
-        let mut b = vec![0u8; a.len()];
-        let mut off = 0u64;
-        while off < size {
-            let want = ((size - off) as usize).min(CHUNK);
-            let n = match self.index.read(node, off, &mut a[..want]) {
-                Ok(n) => n,
-                Err(e) => {
-                    self.rejected = Some(e);
-                    return Ok(false);
-                }
-            };
-            if n == 0 {
-                return Ok(false);
-            }
-            f.read_exact(&mut b[..n]).map_err(|e| io_err(rel, e))?;
-            if a[..n] != b[..n] {
-                return Ok(false);
-            }
-            off += n as u64;
-            self.since_unmap += n as u64;
-            if self.since_unmap >= UNMAP_EVERY {
-                self.unmap();
-            }
-        }
-        Ok(true)
-    }
-
     /// Drops this process's page-table entries for the mapping (the pages
-    /// stay in the page cache): bodies read through the mapping would
+    /// stay in the page cache): files read through the mapping would
     /// otherwise count towards RSS up to the payload size.
     fn unmap(&mut self) {
         self.since_unmap = 0;
         let data = self.index.data();
-        if data.is_empty() {
-            return;
+        if !data.is_empty() {
+            drop_pages(data.as_ptr() as usize, data.len());
         }
-        // SAFETY: advisory on a read-only file mapping this index owns;
-        // later reads fault the same file pages back in.
-        unsafe { libc::madvise(data.as_ptr() as *mut libc::c_void, data.len(), libc::MADV_DONTNEED) };
     }
+}
+
+/// Compares input file `name` in `d` with index file `node`; also returns
+/// how many bytes were read through the mapping.
+fn compare_file(
+    index: &Index,
+    keymaps: &[Vec<u8>],
+    d: &Dir,
+    name: &[u8],
+    node: NodeId,
+    rel: &[u8],
+) -> Result<(Verdict, u64), PackError> {
+    let (mut f, id) = d.open_listed_file(name).map_err(|e| io_err(rel, e))?;
+    let size = match index.size(node) {
+        Ok(s) => s,
+        Err(e) => return Ok((Verdict::Rejected(e), 0)),
+    };
+    if size != id.size {
+        return Ok((Verdict::Differ, 0));
+    }
+    let verdict = if matches!(index.tree.node(node).view(), View::S3Body(_) | View::RawBody(_)) {
+        stream_equal(index, &mut f, node, size, rel)?
+    } else {
+        small_equal(index, keymaps, &mut f, node, rel)?
+    };
+    Ok((verdict, size))
+}
+
+fn small_equal(
+    index: &Index,
+    keymaps: &[Vec<u8>],
+    f: &mut File,
+    node: NodeId,
+    rel: &[u8],
+) -> Result<Verdict, PackError> {
+    let want = match index.render(node) {
+        Ok(b) => b,
+        Err(e) => return Ok(Verdict::Rejected(e)),
+    };
+    let mut have = Vec::with_capacity(want.len());
+    f.read_to_end(&mut have).map_err(|e| io_err(rel, e))?;
+    if have == want {
+        return Ok(Verdict::Equal);
+    }
+    // An S3 rename tracker: the same lines in any order.
+    if keymaps.iter().any(|k| k == rel) {
+        let lines = |b: &[u8]| {
+            let mut v: Vec<Vec<u8>> = b.split(|&c| c == b'\n').map(<[u8]>::to_vec).collect();
+            v.sort();
+            v
+        };
+        if have.ends_with(b"\n") == want.ends_with(b"\n") && lines(&have) == lines(&want) {
+            return Ok(Verdict::Equal);
+        }
+    }
+    Ok(Verdict::Differ)
+}
+
+fn stream_equal(
+    index: &Index,
+    f: &mut File,
+    node: NodeId,
+    size: u64,
+    rel: &[u8],
+) -> Result<Verdict, PackError> {
+    const CHUNK: usize = 1 << 20;
+    let mut a = vec![0u8; CHUNK.min(size as usize)];
+    let mut b = vec![0u8; a.len()];
+    let mut off = 0u64;
+    while off < size {
+        let want = ((size - off) as usize).min(CHUNK);
+        let n = match index.read(node, off, &mut a[..want]) {
+            Ok(n) => n,
+            Err(e) => return Ok(Verdict::Rejected(e)),
+        };
+        if n == 0 {
+            return Ok(Verdict::Differ);
+        }
+        f.read_exact(&mut b[..n]).map_err(|e| io_err(rel, e))?;
+        if a[..n] != b[..n] {
+            return Ok(Verdict::Differ);
+        }
+        off += n as u64;
+    }
+    Ok(Verdict::Equal)
 }
