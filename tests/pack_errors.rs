@@ -468,3 +468,60 @@ fn s3_problems() {
         run_case(c);
     }
 }
+
+/// Many files go through the parallel windows; an error in one of them is
+/// still reported with its path, and nothing is published.
+#[test]
+fn errors_inside_large_directories() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = tmp.path().join("tree");
+    let mut files: Vec<(String, Vec<u8>)> = vec![
+        ("dynamodb/t/_schema.json".into(), SCHEMA.to_vec()),
+        ("s3/b/_bucket.json".into(), BUCKET.to_vec()),
+    ];
+    for i in 0..5000 {
+        files.push((
+            format!("dynamodb/t/items/k{i}.json"),
+            format!(r#"{{"id":{{"S":"k{i}"}}}}"#).into_bytes(),
+        ));
+        files.push((format!("s3/b/d{}/o{i}", i % 7), b"hi".to_vec()));
+        files.push((format!("s3/b/d{}/o{i}.elastickv-meta.json", i % 7), SIDE2.to_vec()));
+    }
+    let refs: Vec<(&str, &[u8])> = files.iter().map(|(p, b)| (p.as_str(), b.as_slice())).collect();
+    make_tree(&tree, T, &refs);
+    let out = tmp.path().join("x.fsm");
+    let args = |extra: &'static str| -> Vec<String> {
+        let mut v: Vec<String> = vec!["pack".into(), "--no-self-test".into()];
+        if !extra.is_empty() {
+            v.extend(["--adapter".into(), extra.into()]);
+        }
+        v.push(tree.to_str().unwrap().into());
+        v.push(out.to_str().unwrap().into());
+        v
+    };
+    let go = |a: Vec<String>| run(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let r = go(args(""));
+    assert!(r.status.success(), "{}", stderr(&r));
+    std::fs::remove_file(&out).unwrap();
+    std::fs::write(tree.join("dynamodb/t/items/k2500.json"), br#"{"id":{"S":"other"}}"#).unwrap();
+    let r = go(args("dynamodb"));
+    assert_eq!(r.status.code(), Some(2));
+    assert!(
+        stderr(&r).contains("tree/dynamodb/t/items/k2500.json: the item's key attributes name"),
+        "{}",
+        stderr(&r)
+    );
+    std::fs::remove_file(tree.join("s3/b/d3/o2502.elastickv-meta.json")).unwrap();
+    let r = go(args("s3"));
+    assert_eq!(r.status.code(), Some(2));
+    assert!(stderr(&r).contains("tree/s3/b/d3/o2502: object body without"), "{}", stderr(&r));
+    std::fs::write(tree.join("s3/b/d3/o2502.elastickv-meta.json"), br#"{"format_version":1,"size_bytes":3}"#)
+        .unwrap();
+    let r = go(args("s3"));
+    assert!(
+        stderr(&r).contains("tree/s3/b/d3/o2502.elastickv-meta.json: size_bytes 3 but the body has 2 bytes"),
+        "{}",
+        stderr(&r)
+    );
+    assert!(!out.exists());
+}

@@ -14,11 +14,14 @@
 
 use std::collections::HashMap;
 
+use std::sync::Arc;
+
 use super::dynamodb::join;
-use super::fsio::{kind_beneath, Dir, FileError, Kind};
+use super::fsio::{kind_beneath, Dir, FileError, FileId, Kind};
 use super::keymap;
+use super::par::Window;
 use super::sorter::FileRef;
-use super::{Ctx, PackError, MAX_DOCUMENT};
+use super::{tree_error, Ctx, PackError, MAX_DOCUMENT};
 use crate::adapters::encode::{
     s3_restore_blob_key, s3_restore_bucket_records, s3_restore_chunk_sizes, s3_restore_manifest_record,
     SidecarDef, S3_RESTORE_CHUNK_SIZE,
@@ -43,7 +46,7 @@ pub(super) fn encode(root: &Dir, ctx: &mut Ctx) -> Result<(), PackError> {
             );
         }
         let dir = root.open_dir(&e.name).map_err(|err| ctx.io(&path, err))?;
-        bucket(&dir, &path, &e.name, ctx)?;
+        bucket(dir, &path, &e.name, ctx)?;
     }
     Ok(())
 }
@@ -51,7 +54,7 @@ pub(super) fn encode(root: &Dir, ctx: &mut Ctx) -> Result<(), PackError> {
 /// A bucket's rename tracker: encoded (renamed) path → original key.
 type Renames = HashMap<Vec<u8>, Vec<u8>>;
 
-fn bucket(dir: &Dir, rel: &[u8], dir_name: &[u8], ctx: &mut Ctx) -> Result<(), PackError> {
+fn bucket(dir: Dir, rel: &[u8], dir_name: &[u8], ctx: &mut Ctx) -> Result<(), PackError> {
     let meta_path = join(rel, BUCKET_JSON);
     let bytes = dir.read_file(BUCKET_JSON, MAX_DOCUMENT).map_err(|e| match e {
         FileError::Missing => ctx.tree(
@@ -85,15 +88,16 @@ fn bucket(dir: &Dir, rel: &[u8], dir_name: &[u8], ctx: &mut Ctx) -> Result<(), P
     for r in s3_restore_bucket_records(name.as_bytes(), &owner, &region, &acl) {
         ctx.add(&meta_path, &r.key, &r.value)?;
     }
-    let renames = if is_tracker(dir).map_err(|e| ctx.io(rel, e))? {
+    let renames = if is_tracker(&dir).map_err(|e| ctx.io(rel, e))? {
         let path = join(rel, KEYMAP);
         ctx.s3_keymaps.push(path.clone());
-        Some(load_renames(dir, &path, ctx)?)
+        Some(load_renames(&dir, &path, ctx)?)
     } else {
         None
     };
-    let b = Bucket { name: name.as_bytes(), rel, renames: renames.as_ref() };
-    b.walk(dir, &[], ctx)
+    let b =
+        Bucket { name: name.as_bytes(), rel, renames: renames.as_ref(), display: ctx.tree_display.clone() };
+    b.walk_all(dir, ctx)
 }
 
 /// `KEYMAP.jsonl` at the bucket top is the rename tracker unless it has a
@@ -197,14 +201,30 @@ struct Bucket<'a> {
     /// `s3/<dir>`.
     rel: &'a [u8],
     renames: Option<&'a Renames>,
+    display: String,
+}
+
+/// A file of the bucket to look at on a worker thread.
+enum Item {
+    /// An object body at this bucket-relative path.
+    Body(Vec<u8>),
+    /// A sidecar: only check that its body exists (`top`: at the bucket top).
+    Sidecar { body: Vec<u8>, top: bool },
 }
 
 impl Bucket<'_> {
+    fn walk_all(&self, dir: Dir, ctx: &mut Ctx) -> Result<(), PackError> {
+        let mut w = Window::default();
+        self.walk(Arc::new(dir), &[], &mut w, ctx)?;
+        self.flush(&mut w, ctx)
+    }
+
     /// Walks one directory of the bucket; `sub` is its path below the
-    /// bucket (empty at the top).
-    fn walk(&self, dir: &Dir, sub: &[u8], ctx: &mut Ctx) -> Result<(), PackError> {
+    /// bucket (empty at the top). Files go to the window.
+    fn walk(&self, dir: Arc<Dir>, sub: &[u8], w: &mut Window<Item>, ctx: &mut Ctx) -> Result<(), PackError> {
         let here = join(self.rel, sub);
         let top = sub.is_empty();
+        let mut at = None;
         for e in dir.entries().map_err(|e| ctx.io(&here, e))? {
             let e = e.map_err(|e| ctx.io(&here, e))?;
             let child = join(sub, &e.name);
@@ -215,7 +235,7 @@ impl Bucket<'_> {
                     "contains a backslash, which the decoder never writes into an object path",
                 ));
             }
-            match e.kind {
+            let item = match e.kind {
                 Kind::Dir if top && RESERVED_DIRS.contains(&e.name.as_slice()) => {
                     return Err(ctx.tree(
                         &path,
@@ -224,93 +244,110 @@ impl Bucket<'_> {
                 }
                 Kind::Dir => {
                     let d = dir.open_dir(&e.name).map_err(|err| ctx.io(&path, err))?;
-                    self.walk(&d, &child, ctx)?;
+                    self.walk(Arc::new(d), &child, w, ctx)?;
+                    at = None; // the window may have run meanwhile
+                    continue;
                 }
-                Kind::File => {
-                    if top && e.name == BUCKET_JSON {
-                        continue;
-                    }
-                    if top && e.name == KEYMAP && self.renames.is_some() {
-                        continue;
-                    }
-                    if let Some(body) = e.name.strip_suffix(META_SUFFIX) {
-                        self.check_sidecar(dir, body, top, &path, ctx)?;
-                        continue;
-                    }
-                    self.object(dir, &e.name, &child, &path, ctx)?;
-                }
+                Kind::File if top && e.name == BUCKET_JSON => continue,
+                Kind::File if top && e.name == KEYMAP && self.renames.is_some() => continue,
+                Kind::File => match e.name.strip_suffix(META_SUFFIX) {
+                    Some(body) => Item::Sidecar { body: body.to_vec(), top },
+                    None => Item::Body(child),
+                },
                 k => {
                     return Err(ctx.tree(
                         &path,
                         format!("is {}; a bucket holds only regular files and directories", k.describe()),
                     ))
                 }
+            };
+            let i = *at.get_or_insert_with(|| w.add_dir(dir.clone()));
+            w.push(i, e.name, path, item, 0);
+            if w.is_full() {
+                self.flush(w, ctx)?;
+                at = None;
             }
         }
         Ok(())
     }
 
-    /// A sidecar is read with its body; here only check that it has one.
-    fn check_sidecar(
-        &self,
-        dir: &Dir,
-        body: &[u8],
-        top: bool,
-        path: &[u8],
-        ctx: &Ctx,
-    ) -> Result<(), PackError> {
-        if top && body == BUCKET_JSON {
-            return Err(ctx.tree(
-                path,
-                "an object named _bucket.json collides with the bucket descriptor and cannot be packed",
-            ));
-        }
-        if body.ends_with(META_SUFFIX) {
-            return Err(ctx.tree(
-                path,
-                "sidecar of a sidecar: an object key ending in .elastickv-meta.json must be decoded with --rename-collisions",
-            ));
-        }
-        match dir.kind(body).map_err(|e| ctx.io(path, e))? {
-            Some(Kind::File) => Ok(()),
-            Some(k) if k != Kind::Dir => Ok(()), // the body itself is refused when walked
-            _ => Err(ctx.tree(path, "sidecar without an object body next to it")),
-        }
+    /// Reads sidecars and checks bodies on every core, then adds the
+    /// records in file order.
+    fn flush(&self, w: &mut Window<Item>, ctx: &mut Ctx) -> Result<(), PackError> {
+        let display = self.display.as_str();
+        w.run(
+            |dir, job| {
+                match &job.extra {
+                    Item::Sidecar { body, top } => check_sidecar(dir, body, *top).map(|()| None),
+                    Item::Body(_) => read_object(dir, &job.name).map(Some),
+                }
+                .map_err(|(sidecar, d)| {
+                    let rel = if sidecar { [&job.rel[..], META_SUFFIX].concat() } else { job.rel.clone() };
+                    tree_error(display, &rel, d)
+                })
+            },
+            |job, found| {
+                let (Item::Body(child), Some((side, id))) = (&job.extra, found) else { return Ok(()) };
+                ctx.walked();
+                self.add_object(child, &job.rel, side, id, ctx)
+            },
+        )
     }
 
-    fn object(
+    fn add_object(
         &self,
-        dir: &Dir,
-        name: &[u8],
         child: &[u8],
         path: &[u8],
+        side: SidecarDef,
+        id: FileId,
         ctx: &mut Ctx,
     ) -> Result<(), PackError> {
         let key = self.renames.and_then(|r| r.get(child)).map_or(child, Vec::as_slice);
-        let side_name = [name, META_SUFFIX].concat();
-        let side_path = [path, META_SUFFIX].concat();
-        let bytes = dir.read_file(&side_name, MAX_DOCUMENT).map_err(|e| match e {
-            FileError::Missing => ctx.tree(path, "object body without its .elastickv-meta.json sidecar"),
-            e => ctx.file(&side_path, e),
-        })?;
-        ctx.walked();
-        let side = parse_sidecar(&bytes).map_err(|d| ctx.tree(&side_path, d))?;
-        let id = dir.stat_file(name).map_err(|e| ctx.file(path, e))?;
-        ctx.walked();
-        if u64::try_from(side.size_bytes).ok() != Some(id.size) {
-            return Err(ctx.tree(
-                &side_path,
-                format!("size_bytes {} but the body has {} bytes", side.size_bytes, id.size),
-            ));
-        }
         let sizes = s3_restore_chunk_sizes(id.size);
         for (chunk, &len) in (0u64..).zip(&sizes) {
             let r = FileRef { path, id, offset: chunk * S3_RESTORE_CHUNK_SIZE as u64, len: len as u32 };
             ctx.add_file(path, &s3_restore_blob_key(self.name, key, chunk), r)?;
         }
         let m = s3_restore_manifest_record(self.name, key, &side, &sizes);
-        ctx.add(&side_path, &m.key, &m.value)
+        ctx.add(&[path, META_SUFFIX].concat(), &m.key, &m.value)
     }
+}
+
+/// A sidecar is read with its body; here only check that it has one.
+/// (The job's path is the sidecar's own, so errors are `(false, why)`.)
+fn check_sidecar(dir: &Dir, body: &[u8], top: bool) -> Result<(), (bool, String)> {
+    let fail = |d: &str| Err((false, d.to_string()));
+    if top && body == BUCKET_JSON {
+        return fail("an object named _bucket.json collides with the bucket descriptor and cannot be packed");
+    }
+    if body.ends_with(META_SUFFIX) {
+        return fail(
+            "sidecar of a sidecar: an object key ending in .elastickv-meta.json must be decoded with --rename-collisions",
+        );
+    }
+    match dir.kind(body) {
+        Ok(Some(Kind::File)) => Ok(()),
+        Ok(Some(k)) if k != Kind::Dir => Ok(()), // the body itself is refused when walked
+        Ok(_) => fail("sidecar without an object body next to it"),
+        Err(e) => Err((false, e.to_string())),
+    }
+}
+
+/// Reads and checks an object's sidecar and stats its body (not read here:
+/// its chunks are copied when the output is written). `Err((true, why))`
+/// names the sidecar, `Err((false, why))` the body.
+fn read_object(dir: &Dir, name: &[u8]) -> Result<(SidecarDef, FileId), (bool, String)> {
+    let side_name = [name, META_SUFFIX].concat();
+    let bytes = dir.read_file(&side_name, MAX_DOCUMENT).map_err(|e| match e {
+        FileError::Missing => (false, "object body without its .elastickv-meta.json sidecar".to_string()),
+        e => (true, e.to_string()),
+    })?;
+    let side = parse_sidecar(&bytes).map_err(|d| (true, d))?;
+    let id = dir.stat_file(name).map_err(|e| (false, e.to_string()))?;
+    if u64::try_from(side.size_bytes).ok() != Some(id.size) {
+        return Err((true, format!("size_bytes {} but the body has {} bytes", side.size_bytes, id.size)));
+    }
+    Ok((side, id))
 }
 
 /// An object sidecar (`dynamodb-s3.md` B5.2) → the fields the manifest
