@@ -3,7 +3,7 @@
 //! streamed in sorted key order so nothing large is held in memory.
 //! Deterministic for a given seed.
 //!
-//! `cargo run --release --example bench_snapshot -- OUT [ITEMS] [S3_MIB]`
+//! `cargo run --release --example bench_snapshot -- OUT [ITEMS] [S3_MIB] [TABLES]`
 
 use std::io::{BufWriter, Write};
 
@@ -65,6 +65,7 @@ fn main() {
     let out = args.next().expect("usage: bench_snapshot OUT [ITEMS] [S3_MIB]");
     let items: u64 = args.next().map_or(1_000_000, |v| v.parse().expect("ITEMS"));
     let s3_mib: u64 = args.next().map_or(2300, |v| v.parse().expect("S3_MIB"));
+    let n_tables: usize = args.next().map_or(4, |v| v.parse().expect("TABLES"));
     let file = std::fs::File::create(&out).expect("create output");
     let mut w = Sorted {
         w: StreamWriter::new(BufWriter::with_capacity(8 << 20, file), TS).expect("write"),
@@ -73,8 +74,9 @@ fn main() {
     };
     let mut rng = Rng(0x00fb_e11c_4a5e);
 
-    // DynamoDB: four tables, one composite; sorted by base64url name.
-    let mut tables: Vec<TableDef> = (0..4).map(|i| table(&format!("bench_{i}"), i == 3)).collect();
+    // DynamoDB: four tables by default, the fourth composite; sorted by
+    // base64url name. One table gives a single million-entry directory.
+    let mut tables: Vec<TableDef> = (0..n_tables).map(|i| table(&format!("bench_{i}"), i == 3)).collect();
     tables.sort_by_key(|t| fsmfs::keys::segment::b64url_nopad(t.name.as_bytes()));
     let per_table = items / tables.len() as u64;
     for t in &tables {
