@@ -82,7 +82,9 @@ pub const DEFAULT_THREADS: u16 = 2;
 
 #[derive(Args)]
 struct MountArgs {
+    /// The .fsm snapshot file.
     snapshot: PathBuf,
+    /// An existing directory to mount on (nothing mounted there yet).
     mountpoint: PathBuf,
     /// Stay attached (log to stderr); SIGINT/SIGTERM unmount.
     #[arg(short, long)]

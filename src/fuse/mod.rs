@@ -434,9 +434,10 @@ impl Filesystem for FsmFs {
     }
 
     fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
-        if self.no_open {
-            // A file that cannot render already failed its lookup with
-            // EIO, so nothing is lost by not rendering here.
+        if self.no_open && self.settings.kernel.keep_cache {
+            // The kernel then applies KEEP_CACHE itself. A file that
+            // cannot render already failed its lookup with EIO, so nothing
+            // is lost by not rendering here.
             return reply.error(Errno::ENOSYS);
         }
         match self.node(ino).and_then(|id| self.open_file(id, flags)) {
