@@ -2,7 +2,11 @@
 //! (or a `stat` followed by an `open`) renders a JSON file once.
 //!
 //! Sharded by node id: FUSE worker threads rarely contend, and each shard
-//! is a small LRU bounded by its share of the byte budget.
+//! is a small LRU bounded by its share of half the byte budget. Renders
+//! too big for a shard go to one shared LRU holding the other half, which
+//! always keeps at least the latest one: with zero-message opens there is
+//! no file handle to pin content to, and a big JSON file read in 128 KiB
+//! requests must not be rendered once per request.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -35,7 +39,7 @@ impl Shard {
         if self.touch(id).is_some() {
             return;
         }
-        while self.bytes + bytes.len() > budget {
+        while self.bytes + bytes.len() > budget && !self.map.is_empty() {
             let Some((_, victim)) = self.order.pop_first() else { break };
             if let Some((b, _)) = self.map.remove(&victim) {
                 self.bytes -= b.len();
@@ -52,25 +56,34 @@ impl Shard {
 pub struct RenderCache {
     shards: Box<[Mutex<Shard>]>,
     shard_budget: usize,
+    large: Mutex<Shard>,
+    large_budget: usize,
+}
+
+fn lock(m: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
+    // A panic while holding the lock cannot leave a shard inconsistent in
+    // a way that matters for a cache; keep serving.
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl RenderCache {
-    /// A cache holding at most `budget` bytes of content (0 disables it).
+    /// A cache holding about `budget` bytes of content (0 disables it);
+    /// a single render larger than half of it is still kept, alone.
     pub fn new(budget: usize) -> Self {
         RenderCache {
             shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
-            shard_budget: budget / SHARDS,
+            shard_budget: budget / 2 / SHARDS,
+            large: Mutex::new(Shard::default()),
+            large_budget: budget - budget / 2,
         }
     }
 
     fn shard(&self, id: NodeId) -> MutexGuard<'_, Shard> {
-        // A panic while holding the lock cannot leave a shard inconsistent
-        // in a way that matters for a cache; keep serving.
-        self.shards[id as usize % SHARDS].lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.shards[id as usize % SHARDS])
     }
 
     pub fn get(&self, id: NodeId) -> Option<Arc<[u8]>> {
-        self.shard(id).touch(id)
+        self.shard(id).touch(id).or_else(|| lock(&self.large).touch(id))
     }
 
     /// The cached content of `id`, or `render`'s result (cached when it
@@ -87,13 +100,15 @@ impl RenderCache {
         let bytes: Arc<[u8]> = render()?.into();
         if bytes.len() <= self.shard_budget {
             self.shard(id).insert(id, bytes.clone(), self.shard_budget);
+        } else if self.large_budget > 0 {
+            lock(&self.large).insert(id, bytes.clone(), self.large_budget);
         }
         Ok(bytes)
     }
 
     /// Bytes currently held (all shards).
     pub fn bytes(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).bytes).sum()
+        self.shards.iter().chain([&self.large]).map(|s| lock(s).bytes).sum()
     }
 }
 
@@ -120,7 +135,7 @@ mod tests {
     #[test]
     fn evicts_least_recently_used_within_budget() {
         // 16 shards of 1000 bytes; ids 0, 16, 32 share shard 0.
-        let c = RenderCache::new(16 * 1000);
+        let c = RenderCache::new(2 * 16 * 1000);
         let mut calls = 0;
         c.get_or_render(0, || render(400, &mut calls)).unwrap();
         c.get_or_render(16, || render(400, &mut calls)).unwrap();
@@ -133,16 +148,31 @@ mod tests {
     }
 
     #[test]
-    fn oversized_and_failed_renders_are_not_kept() {
+    fn big_renders_share_the_other_half() {
+        // Shards of 100 bytes, a large half of 1600.
+        let c = RenderCache::new(2 * 16 * 100);
+        let mut calls = 0;
+        c.get_or_render(1, || render(700, &mut calls)).unwrap();
+        c.get_or_render(2, || render(800, &mut calls)).unwrap();
+        assert!(c.get(1).is_some() && c.get(2).is_some());
+        // Too big for even the large half: kept alone, the others go.
+        let huge = c.get_or_render(3, || render(5000, &mut calls)).unwrap();
+        assert_eq!(huge.len(), 5000);
+        assert!(c.get(3).is_some());
+        assert!(c.get(1).is_none() && c.get(2).is_none());
+        c.get_or_render(3, || render(5000, &mut calls)).unwrap();
+        assert_eq!(calls, 3);
+    }
+
+    #[test]
+    fn failed_renders_and_a_zero_budget_keep_nothing() {
         let c = RenderCache::new(16 * 100);
         let mut calls = 0;
-        let big = c.get_or_render(1, || render(101, &mut calls)).unwrap();
-        assert_eq!(big.len(), 101);
-        assert!(c.get(1).is_none());
         assert_eq!(c.get_or_render(2, || Err::<Vec<u8>, _>("bad")), Err("bad"));
         assert!(c.get(2).is_none());
         let off = RenderCache::new(0);
         off.get_or_render(1, || render(1, &mut calls)).unwrap();
+        off.get_or_render(2, || render(10_000, &mut calls)).unwrap();
         assert_eq!(off.bytes(), 0);
     }
 }

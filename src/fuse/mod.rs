@@ -219,8 +219,9 @@ impl FsmFs {
     }
 
     /// Calls `f` with up to `size` bytes of the file at `offset` (fewer at
-    /// the end). Bodies come straight from the mapping; generated files
-    /// from the handle's pinned copy or the cache.
+    /// the end). Streamed files (bodies, fragment-served aggregates) come
+    /// straight from the mapping; generated files from the handle's pinned
+    /// copy or the cache.
     pub fn read_with<R>(
         &self,
         id: NodeId,
@@ -900,6 +901,18 @@ pub(crate) mod tests {
         nocache.release_file(fh2);
         assert!(nocache.handle_shard(fh2).is_empty());
         fs.release_file(fh);
+    }
+
+    #[test]
+    fn without_a_handle_a_big_render_is_still_kept() {
+        // Zero-message opens give fh 0; a file bigger than the whole budget
+        // must still not be rendered once per read request.
+        let fs = fs(16);
+        let id = fs.index().tree.resolve(b"dynamodb/orders/items/k1.json").unwrap();
+        let want = fs.index().render(id).unwrap();
+        assert!(want.len() > 16);
+        assert_eq!(read_all(&fs, id, 0, 5), want);
+        assert!(fs.cache.get(id).is_some());
     }
 
     #[test]
