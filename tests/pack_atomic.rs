@@ -266,3 +266,24 @@ fn full_filesystem_leaves_nothing_and_keeps_the_old_output() {
     assert_old_output_only(&dir, "spill ENOSPC");
     assert_eq!(listing(&spill), Vec::<String>::new());
 }
+
+/// A sidecar path the safe open would refuse (here a symlink) fails the run
+/// before OUT is replaced: the old OUT, and the symlink's target, stay.
+#[test]
+fn refused_sidecar_path_keeps_the_old_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = tmp.path().join("tree");
+    big_tree(&tree, 1000);
+    let dir = tmp.path().join("out");
+    std::fs::create_dir(&dir).unwrap();
+    let out = dir.join("x.fsm");
+    std::fs::write(&out, b"old payload").unwrap();
+    std::fs::write(tmp.path().join("target"), b"not yours").unwrap();
+    std::os::unix::fs::symlink(tmp.path().join("target"), dir.join("x.fsm.encode_info.json")).unwrap();
+    let r = run(&["pack", tree.to_str().unwrap(), out.to_str().unwrap()]);
+    assert_eq!(r.status.code(), Some(1), "{}", stderr(&r));
+    assert!(stderr(&r).contains("refusing to overwrite symlink"), "{}", stderr(&r));
+    assert_eq!(std::fs::read(&out).unwrap(), b"old payload");
+    assert_eq!(std::fs::read(tmp.path().join("target")).unwrap(), b"not yours");
+    assert_eq!(listing(&dir), vec!["x.fsm", "x.fsm.encode_info.json"]);
+}

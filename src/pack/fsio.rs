@@ -245,13 +245,35 @@ fn check_regular(file: &File) -> Result<FileId, FileError> {
 }
 
 fn read_all(mut file: File, id: FileId, limit: u64) -> Result<Vec<u8>, FileError> {
+    let too_big = || FileError::Io(io::Error::other(format!("larger than {limit} bytes")));
     if id.size > limit {
-        return Err(FileError::Io(io::Error::other(format!("larger than {limit} bytes"))));
+        return Err(too_big());
     }
-    let mut buf = Vec::with_capacity(id.size as usize);
-    (&mut file).take(limit + 1).read_to_end(&mut buf)?;
-    if buf.len() as u64 > limit {
-        return Err(FileError::Io(io::Error::other(format!("larger than {limit} bytes"))));
+    // Read into size + 1 bytes: once a read returns exactly the fstat size
+    // (fewer bytes than asked), the file is at its end, so a small file
+    // costs a single read call. A short read before that keeps reading.
+    let mut buf = vec![0u8; id.size as usize + 1];
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => {
+                n += k;
+                if n as u64 == id.size {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    buf.truncate(n);
+    if n as u64 > id.size {
+        // The file grew since fstat: read the rest.
+        (&mut file).take(limit + 1 - n as u64).read_to_end(&mut buf)?;
+        if buf.len() as u64 > limit {
+            return Err(too_big());
+        }
     }
     Ok(buf)
 }

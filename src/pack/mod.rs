@@ -294,8 +294,9 @@ pub fn pack(opts: &Options) -> Result<Report, PackError> {
     let started = std::time::Instant::now();
     let phase = |name: &str| log::debug!("pack: {name} done at {:.3}s", started.elapsed().as_secs_f64());
     // Walk: every selected adapter's files into sorted entries.
+    let clear = indicatif::ProgressFinish::AndClear;
     let walked = if opts.progress {
-        crate::progress::counter("reading", "files")
+        crate::progress::counter("reading", "files").with_finish(clear.clone())
     } else {
         indicatif::ProgressBar::hidden()
     };
@@ -339,7 +340,7 @@ pub fn pack(opts: &Options) -> Result<Report, PackError> {
     let entries = sorter.entries();
     let runs = sorter.runs();
     let pb = if opts.progress {
-        crate::progress::bar(total, "writing", true)
+        crate::progress::bar(total, "writing", true).with_finish(clear.clone())
     } else {
         indicatif::ProgressBar::hidden()
     };
@@ -417,7 +418,7 @@ pub fn pack(opts: &Options) -> Result<Report, PackError> {
             ..DecodeOptions::default()
         };
         let progress = if opts.progress {
-            crate::progress::bar(total, "self-test", true)
+            crate::progress::bar(total, "self-test", true).with_finish(clear.clone())
         } else {
             indicatif::ProgressBar::hidden()
         };
@@ -471,6 +472,10 @@ pub fn pack(opts: &Options) -> Result<Report, PackError> {
     }
 
     // Publish: name the file, then the sidecar; signals wait until both.
+    // A sidecar path that would be refused fails the run before OUT is
+    // replaced (upstream replaces OUT, fails, then removes it).
+    output::check_sidecar_target(&sidecar_path(&opts.out))
+        .map_err(|e| PackError::usage(format!("{e}; nothing was published")))?;
     {
         let _block = output::SignalBlock::new();
         out.publish().map_err(|e| PackError::usage(format!("{}: publishing: {e}", opts.out.display())))?;

@@ -309,6 +309,32 @@ pub fn fsync_parent(path: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// The checks [`open_sidecar`] makes, without touching anything: run
+/// before OUT is replaced, so a sidecar path that would be refused (a
+/// symlink, a hard link, a FIFO, a directory) fails the run while the old
+/// OUT and its sidecar are still in place.
+pub fn check_sidecar_target(path: &Path) -> io::Result<()> {
+    let md = match std::fs::symlink_metadata(path) {
+        Ok(md) => md,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let ft = md.file_type();
+    if ft.is_symlink() {
+        return Err(io::Error::other(format!("refusing to overwrite symlink at {}", path.display())));
+    }
+    if !ft.is_file() {
+        return Err(io::Error::other(format!("refusing to write to non-regular file at {}", path.display())));
+    }
+    if std::os::unix::fs::MetadataExt::nlink(&md) > 1 {
+        return Err(io::Error::other(format!(
+            "refusing to overwrite hard-linked file at {}",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
 /// `pack.md` §3.5: opens a sidecar (`OUT.encode_info.json`,
 /// `OUT.mismatch.txt`) for writing without following a symlink, refusing
 /// FIFOs, other non-regular files and hard links, then truncates it and
