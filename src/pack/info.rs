@@ -31,9 +31,7 @@ pub struct EncodeInfo {
 
 /// The sidecar path: OUT with `.encode_info.json` appended.
 pub fn sidecar_path(out: &Path) -> std::path::PathBuf {
-    let mut p = out.as_os_str().to_os_string();
-    p.push(".encode_info.json");
-    p.into()
+    super::output::with_suffix(out, ".encode_info.json")
 }
 
 pub fn hex(bytes: &[u8]) -> String {

@@ -2,17 +2,27 @@
 //! `EKVPBBL1` payload upstream's restore path loads, plus its
 //! `OUT.encode_info.json` sidecar (`spec/pack.md`, `design.md` §6).
 //!
-//! Pipeline: read and validate `MANIFEST.json` ([`manifest`]) → walk each
+//! Pipeline: read and validate `MANIFEST.json` (`manifest`) → walk each
 //! selected adapter's directory and turn files into records (one module
-//! per adapter: [`dynamodb`], [`s3`]; Redis and SQS plug into
-//! [`encoder_for`] the same way) → sort by full encoded key within a memory
-//! budget ([`sorter`]) → stream the entries into an unnamed file in OUT's
-//! directory, hashing as they go ([`output`]) → index that file with the
-//! decoder and compare it with the input tree ([`selftest`]) → publish it
-//! atomically and write the sidecar ([`info`]).
+//! per adapter: `dynamodb`, `s3`; Redis and SQS plug into
+//! `encoder_for` the same way) → sort by full encoded key within a memory
+//! budget (`sorter`) → stream the entries into an unnamed file in OUT's
+//! directory, hashing as they go (`output`) → index that file with the
+//! decoder and compare it with the input tree (`selftest`) → publish it
+//! atomically and write the sidecar (`info`).
 //!
-//! The input tree is read through [`fsio`], which never follows a symlink
+//! The input tree is read through `fsio`, which never follows a symlink
 //! and never opens anything but single-link regular files.
+//!
+//! Adding an adapter (Redis, SQS) is one module plus one line in
+//! `encoder_for`: `fn encode(root: &Dir, ctx: &mut Ctx)` walks the
+//! adapter directory with `fsio`, reads many small files on every core
+//! through `par::Window`, builds records with the encoders in
+//! `crate::adapters`, and hands them to `ctx.add` (value bytes) or
+//! `ctx.add_file` (a byte range of an input file, copied at write time);
+//! anything the decoder would not have written is refused with `ctx.tree`.
+//! `KEYMAP.jsonl` lines parse with `keymap`; the manifest's producer-mode
+//! guards and the self-test already cover all four adapters.
 
 mod dynamodb;
 mod fsio;
@@ -26,7 +36,8 @@ mod selftest;
 mod sorter;
 
 pub use info::{sidecar_path, EncodeInfo};
-pub use manifest::{Manifest, ManifestError};
+
+use manifest::Manifest;
 
 use std::fmt;
 use std::io::{self, Write};
@@ -125,10 +136,6 @@ pub struct Report {
     pub self_test: bool,
     /// Sorted runs spilled to disk (0: sorted in memory).
     pub runs: usize,
-    /// Input files read or checked.
-    pub files: u64,
-    /// Wall time of the self-test.
-    pub self_test_secs: f64,
 }
 
 /// The adapter encoders `pack` has. Redis and SQS come as two more
@@ -231,246 +238,50 @@ enum EmitError {
     Write(io::Error),
 }
 
+/// Everything decided before any file of the tree is read.
+struct Plan<'o> {
+    opts: &'o Options,
+    tree_display: String,
+    manifest: Manifest,
+    /// Selected adapters, in canonical order.
+    selected: Vec<Adapter>,
+    commit_ts: u64,
+    spill_dir: PathBuf,
+    root: Dir,
+}
+
+/// The payload as written (not yet published).
+struct Written {
+    sha256: [u8; 32],
+    bytes: u64,
+    entries: u64,
+    runs: usize,
+}
+
 /// Packs `opts.tree` into `opts.out` (see the module docs). On `Err`
 /// nothing was published and an existing OUT is untouched — except after
 /// a self-test mismatch, which (as upstream) removes a stale OUT so no
 /// restore-visible payload disagrees with the new sidecar.
 pub fn pack(opts: &Options) -> Result<Report, PackError> {
-    let tree_display = opts.tree.display().to_string();
-    let manifest_path = opts.tree.join("MANIFEST.json");
-    let bytes = std::fs::read(&manifest_path)
-        .map_err(|e| PackError::usage(format!("{}: cannot read: {e}", manifest_path.display())))?;
-    let m =
-        manifest::parse(&bytes).map_err(|e| PackError::data(format!("{}: {e}", manifest_path.display())))?;
-    let mut selected: Vec<Adapter> =
-        Adapter::ALL.iter().copied().filter(|a| opts.adapters.contains(a)).collect();
-    selected.dedup();
-    if selected.is_empty() {
-        return Err(PackError::usage("no adapter selected"));
-    }
-    for a in &selected {
-        if !m.scopes.contains(a) {
-            return Err(PackError::data(format!(
-                "adapter {:?} selected but {} has no scope for it (use --adapter to restrict, or re-dump including this adapter)",
-                a.name(),
-                manifest_path.display()
-            )));
-        }
-    }
-    let commit_ts = match opts.last_commit_ts {
-        Some(t) if t < m.last_commit_ts => {
-            return Err(PackError::data(format!(
-                "--last-commit-ts {t} is lower than MANIFEST.json last_commit_ts {} (the HLC ceiling may only rise)",
-                m.last_commit_ts
-            )))
-        }
-        Some(t) => t,
-        None => m.last_commit_ts,
-    };
-    let mismatch_path = with_suffix(&opts.out, ".mismatch.txt");
-    let _ = std::fs::remove_file(&mismatch_path);
-    m.unsupported_mode(&selected).map_err(PackError::data)?;
-    if commit_ts == 0 {
-        log::warn!("last_commit_ts is 0: the restored node gets no HLC ceiling from this payload");
-    }
-    let spill_dir = match &opts.scratch_root {
-        Some(p) => {
-            if !p.is_dir() {
-                return Err(PackError::usage(format!("--scratch-root {}: not a directory", p.display())));
-            }
-            p.clone()
-        }
-        None => std::env::temp_dir(),
-    };
-    if opts.out.is_dir() {
-        return Err(PackError::usage(format!("{}: is a directory", opts.out.display())));
-    }
-    let root = Dir::open_root(&opts.tree)
-        .map_err(|e| PackError::usage(format!("{tree_display}: cannot open the tree: {e}")))?;
-    check_top_level(&root, &tree_display)?;
+    let plan = Plan::new(opts)?;
     let out = output::OutFile::create(&opts.out)
         .map_err(|e| PackError::usage(format!("{}: cannot create the output: {e}", opts.out.display())))?;
-
     let started = std::time::Instant::now();
     let phase = |name: &str| log::debug!("pack: {name} done at {:.3}s", started.elapsed().as_secs_f64());
-    // Walk: every selected adapter's files into sorted entries.
-    let clear = indicatif::ProgressFinish::AndClear;
-    let walked = if opts.progress {
-        crate::progress::counter("reading", "files").with_finish(clear.clone())
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    let mut sorter = Sorter::new(commit_ts, opts.memory_budget, spill_dir.clone());
-    let mut ctx = Ctx {
-        tree_display: tree_display.clone(),
-        sorter: &mut sorter,
-        spill_dir: &spill_dir,
-        walked: &walked,
-        files: 0,
-        s3_keymaps: Vec::new(),
-    };
-    for &a in &selected {
-        let name = a.name().as_bytes();
-        let at = |d: String| PackError::data(format!("{tree_display}/{}: {d}", a.name()));
-        match root.kind(name).map_err(|e| at(e.to_string()))? {
-            None => continue,
-            Some(Kind::Dir) => {}
-            Some(k) => return Err(at(format!("is {}, not a directory", k.describe()))),
-        }
-        let dir = root.open_dir(name).map_err(|e| at(e.to_string()))?;
-        match encoder_for(a) {
-            Some(encode) => encode(&dir, &mut ctx)?,
-            None => {
-                if dir.entries().map_err(|e| at(e.to_string()))?.next().is_some() {
-                    return Err(at(format!(
-                        "packing {} is not supported yet; leave it out with --adapter",
-                        a.name()
-                    )));
-                }
-            }
-        }
-    }
-    let files = ctx.files;
-    let keymaps = std::mem::take(&mut ctx.s3_keymaps);
-    walked.finish_and_clear();
+
+    let mut sorter = Sorter::new(plan.commit_ts, opts.memory_budget, plan.spill_dir.clone());
+    let keymaps = plan.walk(&mut sorter)?;
     phase("walk");
-
-    // Write: sorted entries into the unnamed output, hashed on the way.
-    let total = sorter.stream_len();
-    let entries = sorter.entries();
-    let runs = sorter.runs();
-    let pb = if opts.progress {
-        crate::progress::bar(total, "writing", true).with_finish(clear.clone())
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    let write_err =
-        |e: io::Error| PackError::usage(format!("{}: writing the output: {e}", opts.out.display()));
-    let file = out.file().try_clone().map_err(write_err)?;
-    let mut sw =
-        StreamWriter::new(output::HashedWriter::new(file, pb.clone()), commit_ts).map_err(write_err)?;
-    let header = [0u8; VALUE_HEADER_LEN];
-    let mut body: Option<(Vec<u8>, std::fs::File)> = None;
-    let mut read_err: Option<String> = None;
-    let merged = sorter.finish(|key, value| match value {
-        Value::Inline(b) => sw.entry(key, &[&header, b]).map_err(EmitError::Write),
-        Value::File(r) => {
-            if body.as_ref().is_none_or(|(p, _)| p.as_slice() != r.path) {
-                let f = fsio::reopen_beneath(&root, r.path, r.id).map_err(|e| {
-                    EmitError::Read(format!("{tree_display}/{}: {e}", String::from_utf8_lossy(r.path)))
-                })?;
-                body = Some((r.path.to_vec(), f));
-            }
-            let (_, f) = body.as_ref().expect("just opened");
-            let len = VALUE_HEADER_LEN as u64 + u64::from(r.len);
-            let res = sw.entry_with(key, len, |w| {
-                w.write_all(&header)?;
-                w.fill_from(f, r.offset, u64::from(r.len)).map_err(|e| match e {
-                    output::FillError::Write(e) => e,
-                    output::FillError::Read(e) => {
-                        read_err = Some(format!("{tree_display}/{}: {e}", String::from_utf8_lossy(r.path)));
-                        io::Error::other("input read failed")
-                    }
-                })
-            });
-            match (res, read_err.take()) {
-                (_, Some(msg)) => Err(EmitError::Read(msg)),
-                (r, None) => r.map_err(EmitError::Write),
-            }
-        }
-    });
-    drop(body);
-    match merged {
-        Ok(()) => {}
-        Err(SortError::Duplicate(k)) => {
-            return Err(PackError::data(format!(
-                "{tree_display}: two files produce the same record key {} (duplicate item or object)",
-                show_key(&k)
-            )))
-        }
-        Err(SortError::Spill(e)) => {
-            return Err(PackError::usage(format!(
-                "reading back a sorted run in {}: {e}",
-                spill_dir.display()
-            )))
-        }
-        Err(SortError::Emit(EmitError::Read(msg))) => return Err(PackError::data(msg)),
-        Err(SortError::Emit(EmitError::Write(e))) => return Err(write_err(e)),
-        Err(SortError::KeyTooLarge(_) | SortError::ValueTooLarge(_)) => unreachable!("checked when added"),
-    }
-    debug_assert_eq!(sw.bytes_written(), total);
-    let sha256 = sw.finish().finish().map_err(write_err)?;
+    let written = plan.write(sorter, &out)?;
     phase("write");
-    out.file().sync_all().map_err(write_err)?;
-    pb.finish_and_clear();
-    phase("fsync");
-
-    // Self-test: decode what was written, compare with the input.
-    let self_test_started = std::time::Instant::now();
-    let mismatch = if opts.self_test {
-        let decode = DecodeOptions {
-            adapters: selected.clone(),
-            include_orphans: m.include_orphans,
-            include_incomplete_uploads: m.include_incomplete_uploads,
-            rename_collisions: m.rename_s3_collisions,
-            preserve_sqs_visibility: m.preserve_sqs_visibility,
-            include_sqs_side_records: m.include_sqs_side_records,
-            ..DecodeOptions::default()
-        };
-        let progress = if opts.progress {
-            crate::progress::bar(total, "self-test", true).with_finish(clear.clone())
-        } else {
-            indicatif::ProgressBar::hidden()
-        };
-        let input = selftest::Input {
-            tree: &root,
-            adapters: &selected,
-            decode,
-            commit_ts,
-            keymaps: &keymaps,
-            progress,
-        };
-        let r = selftest::run(&out.reopen_path(), &input)?;
-        input.progress.finish_and_clear();
-        r
-    } else {
-        None
-    };
-    let self_test_secs = self_test_started.elapsed().as_secs_f64();
+    let mismatch = if opts.self_test { plan.self_test(&out, &keymaps, written.bytes)? } else { None };
     phase("self-test");
-    let wall = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    let mut sidecar = EncodeInfo {
-        encoder_version: ENCODER_VERSION.into(),
-        wall_time: (wall.as_secs() as i64, wall.subsec_nanos()),
-        input_root: opts.tree.as_os_str().as_encoded_bytes().to_vec(),
-        output_fsm_path: opts.out.as_os_str().as_encoded_bytes().to_vec(),
-        sha256,
-        last_commit_ts: commit_ts,
-        overridden: opts.last_commit_ts.is_some(),
-        manifest_last_commit_ts: m.last_commit_ts,
-        cluster_id: m.cluster_id.clone(),
-        adapters: selected.clone(),
-        self_test_ran: opts.self_test,
-        self_test_matched: opts.self_test && mismatch.is_none(),
-    };
 
+    let mut sidecar = plan.encode_info(&written, mismatch.is_none());
     if let Some(report) = mismatch {
         drop(out);
-        if let Err(e) = output::open_sidecar(&mismatch_path).and_then(|mut f| f.write_all(&report)) {
-            log::warn!("writing {}: {e}", mismatch_path.display());
-        }
-        remove_stale_output(&opts.out);
-        if let Err(e) = info::write(&opts.out, &sidecar) {
-            log::warn!("writing the encode_info sidecar after a self-test mismatch: {}", e.error);
-        }
-        let first = report.split(|&b| b == b'\n').next().unwrap_or_default();
-        return Err(PackError::data(format!(
-            "self-test: the payload does not decode back to {tree_display} ({}; see {}); nothing was published",
-            String::from_utf8_lossy(first),
-            mismatch_path.display()
-        )));
+        return Err(plan.refuse_mismatch(&report, &sidecar));
     }
-
     // Publish: name the file, then the sidecar; signals wait until both.
     // A sidecar path that would be refused fails the run before OUT is
     // replaced (upstream replaces OUT, fails, then removes it).
@@ -479,10 +290,7 @@ pub fn pack(opts: &Options) -> Result<Report, PackError> {
     {
         let _block = output::SignalBlock::new();
         out.publish().map_err(|e| PackError::usage(format!("{}: publishing: {e}", opts.out.display())))?;
-        sidecar.wall_time = {
-            let w = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-            (w.as_secs() as i64, w.subsec_nanos())
-        };
+        sidecar.wall_time = now();
         if let Err(e) = info::write(&opts.out, &sidecar) {
             let _ = std::fs::remove_file(&opts.out);
             if e.opened {
@@ -496,29 +304,264 @@ pub fn pack(opts: &Options) -> Result<Report, PackError> {
         }
     }
     log::info!(
-        "packed {entries} entries ({total} bytes, sha256 {}) into {}; self-test {}; adapters {}",
-        info::hex(&sha256),
+        "packed {} entries ({} bytes, sha256 {}) into {}; self-test {}; adapters {}",
+        written.entries,
+        written.bytes,
+        info::hex(&written.sha256),
         opts.out.display(),
         if opts.self_test { "matched" } else { "skipped" },
-        selected.iter().map(|a| a.name()).collect::<Vec<_>>().join(",")
+        plan.selected.iter().map(|a| a.name()).collect::<Vec<_>>().join(",")
     );
     Ok(Report {
-        bytes: total,
-        entries,
-        sha256,
-        commit_ts,
-        adapters: selected,
+        bytes: written.bytes,
+        entries: written.entries,
+        sha256: written.sha256,
+        commit_ts: plan.commit_ts,
+        adapters: plan.selected,
         self_test: opts.self_test,
-        runs,
-        files,
-        self_test_secs,
+        runs: written.runs,
     })
 }
 
-fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
-    let mut s = p.as_os_str().to_os_string();
-    s.push(suffix);
-    s.into()
+/// Unix time now, as (seconds, nanoseconds).
+fn now() -> (i64, u32) {
+    let w = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    (w.as_secs() as i64, w.subsec_nanos())
+}
+
+fn progress_bar(on: bool, make: impl FnOnce() -> indicatif::ProgressBar) -> indicatif::ProgressBar {
+    if on {
+        make().with_finish(indicatif::ProgressFinish::AndClear)
+    } else {
+        indicatif::ProgressBar::hidden()
+    }
+}
+
+impl<'o> Plan<'o> {
+    /// `pack.md` §2 steps 2–6: manifest, adapter scopes, commit timestamp,
+    /// stale mismatch report, producer-mode guards, scratch root, tree.
+    fn new(opts: &'o Options) -> Result<Plan<'o>, PackError> {
+        let tree_display = opts.tree.display().to_string();
+        let manifest_path = opts.tree.join("MANIFEST.json");
+        let bytes = std::fs::read(&manifest_path)
+            .map_err(|e| PackError::usage(format!("{}: cannot read: {e}", manifest_path.display())))?;
+        let manifest = manifest::parse(&bytes)
+            .map_err(|e| PackError::data(format!("{}: {e}", manifest_path.display())))?;
+        let selected: Vec<Adapter> =
+            Adapter::ALL.iter().copied().filter(|a| opts.adapters.contains(a)).collect();
+        if selected.is_empty() {
+            return Err(PackError::usage("no adapter selected"));
+        }
+        if let Some(a) = selected.iter().find(|a| !manifest.scopes.contains(a)) {
+            return Err(PackError::data(format!(
+                "adapter {:?} selected but {} has no scope for it (use --adapter to restrict, or re-dump including this adapter)",
+                a.name(),
+                manifest_path.display()
+            )));
+        }
+        let commit_ts = match opts.last_commit_ts {
+            Some(t) if t < manifest.last_commit_ts => {
+                return Err(PackError::data(format!(
+                    "--last-commit-ts {t} is lower than MANIFEST.json last_commit_ts {} (the HLC ceiling may only rise)",
+                    manifest.last_commit_ts
+                )))
+            }
+            Some(t) => t,
+            None => manifest.last_commit_ts,
+        };
+        let _ = std::fs::remove_file(output::with_suffix(&opts.out, ".mismatch.txt"));
+        manifest.unsupported_mode(&selected).map_err(PackError::data)?;
+        if commit_ts == 0 {
+            log::warn!("last_commit_ts is 0: the restored node gets no HLC ceiling from this payload");
+        }
+        let spill_dir = match &opts.scratch_root {
+            Some(p) if !p.is_dir() => {
+                return Err(PackError::usage(format!("--scratch-root {}: not a directory", p.display())))
+            }
+            Some(p) => p.clone(),
+            None => std::env::temp_dir(),
+        };
+        if opts.out.is_dir() {
+            return Err(PackError::usage(format!("{}: is a directory", opts.out.display())));
+        }
+        let root = Dir::open_root(&opts.tree)
+            .map_err(|e| PackError::usage(format!("{tree_display}: cannot open the tree: {e}")))?;
+        check_top_level(&root, &tree_display)?;
+        Ok(Plan { opts, tree_display, manifest, selected, commit_ts, spill_dir, root })
+    }
+
+    /// Every selected adapter's files into sorted entries; returns the
+    /// tree-relative paths of S3 rename trackers.
+    fn walk(&self, sorter: &mut Sorter) -> Result<Vec<Vec<u8>>, PackError> {
+        let walked = progress_bar(self.opts.progress, || crate::progress::counter("reading", "files"));
+        let mut ctx = Ctx {
+            tree_display: self.tree_display.clone(),
+            sorter,
+            spill_dir: &self.spill_dir,
+            walked: &walked,
+            files: 0,
+            s3_keymaps: Vec::new(),
+        };
+        for &a in &self.selected {
+            let name = a.name().as_bytes();
+            let at = |d: String| PackError::data(format!("{}/{}: {d}", self.tree_display, a.name()));
+            match self.root.kind(name).map_err(|e| at(e.to_string()))? {
+                None => continue,
+                Some(Kind::Dir) => {}
+                Some(k) => return Err(at(format!("is {}, not a directory", k.describe()))),
+            }
+            let dir = self.root.open_dir(name).map_err(|e| at(e.to_string()))?;
+            match encoder_for(a) {
+                Some(encode) => encode(&dir, &mut ctx)?,
+                None => {
+                    if dir.entries().map_err(|e| at(e.to_string()))?.next().is_some() {
+                        return Err(at(format!(
+                            "packing {} is not supported yet; leave it out with --adapter",
+                            a.name()
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(ctx.s3_keymaps)
+    }
+
+    /// The sorted entries into the unnamed output, hashed on the way, then
+    /// fsynced.
+    fn write(&self, sorter: Sorter, out: &output::OutFile) -> Result<Written, PackError> {
+        let (bytes, entries, runs) = (sorter.stream_len(), sorter.entries(), sorter.runs());
+        let pb = progress_bar(self.opts.progress, || crate::progress::bar(bytes, "writing", true));
+        let write_err =
+            |e: io::Error| PackError::usage(format!("{}: writing the output: {e}", self.opts.out.display()));
+        let file = out.file().try_clone().map_err(write_err)?;
+        let mut sw =
+            StreamWriter::new(output::HashedWriter::new(file, pb), self.commit_ts).map_err(write_err)?;
+        let header = [0u8; VALUE_HEADER_LEN];
+        let tree = &self.tree_display;
+        let show =
+            |path: &[u8], e: &dyn fmt::Display| format!("{tree}/{}: {e}", String::from_utf8_lossy(path));
+        // The body file being copied: chunks of one object are adjacent.
+        let mut body: Option<(Vec<u8>, std::fs::File)> = None;
+        let mut read_err: Option<String> = None;
+        let merged = sorter.finish(|key, value| match value {
+            Value::Inline(b) => sw.entry(key, &[&header, b]).map_err(EmitError::Write),
+            Value::File(r) => {
+                if body.as_ref().is_none_or(|(p, _)| p.as_slice() != r.path) {
+                    let f = fsio::reopen_beneath(&self.root, r.path, r.id)
+                        .map_err(|e| EmitError::Read(show(r.path, &e)))?;
+                    body = Some((r.path.to_vec(), f));
+                }
+                let (_, f) = body.as_ref().expect("just opened");
+                let len = VALUE_HEADER_LEN as u64 + u64::from(r.len);
+                let res = sw.entry_with(key, len, |w| {
+                    w.write_all(&header)?;
+                    w.fill_from(f, r.offset, u64::from(r.len)).map_err(|e| match e {
+                        output::FillError::Write(e) => e,
+                        output::FillError::Read(e) => {
+                            read_err = Some(show(r.path, &e));
+                            io::Error::other("input read failed")
+                        }
+                    })
+                });
+                match (res, read_err.take()) {
+                    (_, Some(msg)) => Err(EmitError::Read(msg)),
+                    (r, None) => r.map_err(EmitError::Write),
+                }
+            }
+        });
+        match merged {
+            Ok(()) => {}
+            Err(SortError::Duplicate(k)) => {
+                return Err(PackError::data(format!(
+                    "{tree}: two files produce the same record key {} (duplicate item or object)",
+                    show_key(&k)
+                )))
+            }
+            Err(SortError::Spill(e)) => {
+                return Err(PackError::usage(format!(
+                    "reading back a sorted run in {}: {e}",
+                    self.spill_dir.display()
+                )))
+            }
+            Err(SortError::Emit(EmitError::Read(msg))) => return Err(PackError::data(msg)),
+            Err(SortError::Emit(EmitError::Write(e))) => return Err(write_err(e)),
+            Err(SortError::KeyTooLarge(_) | SortError::ValueTooLarge(_)) => {
+                unreachable!("checked when added")
+            }
+        }
+        debug_assert_eq!(sw.bytes_written(), bytes);
+        let sha256 = sw.finish().finish().map_err(write_err)?;
+        out.file().sync_all().map_err(write_err)?;
+        Ok(Written { sha256, bytes, entries, runs })
+    }
+
+    /// Decodes the payload and compares it with the input; `Some(report)`
+    /// on a mismatch.
+    fn self_test(
+        &self,
+        out: &output::OutFile,
+        keymaps: &[Vec<u8>],
+        bytes: u64,
+    ) -> Result<Option<Vec<u8>>, PackError> {
+        let m = &self.manifest;
+        let decode = DecodeOptions {
+            adapters: self.selected.clone(),
+            include_orphans: m.include_orphans,
+            include_incomplete_uploads: m.include_incomplete_uploads,
+            rename_collisions: m.rename_s3_collisions,
+            preserve_sqs_visibility: m.preserve_sqs_visibility,
+            include_sqs_side_records: m.include_sqs_side_records,
+            ..DecodeOptions::default()
+        };
+        let progress = progress_bar(self.opts.progress, || crate::progress::bar(bytes, "self-test", true));
+        let input = selftest::Input {
+            tree: &self.root,
+            adapters: &self.selected,
+            decode,
+            commit_ts: self.commit_ts,
+            keymaps,
+            progress,
+        };
+        selftest::run(&out.reopen_path(), &input)
+    }
+
+    fn encode_info(&self, w: &Written, matched: bool) -> EncodeInfo {
+        EncodeInfo {
+            encoder_version: ENCODER_VERSION.into(),
+            wall_time: now(),
+            input_root: self.opts.tree.as_os_str().as_encoded_bytes().to_vec(),
+            output_fsm_path: self.opts.out.as_os_str().as_encoded_bytes().to_vec(),
+            sha256: w.sha256,
+            last_commit_ts: self.commit_ts,
+            overridden: self.opts.last_commit_ts.is_some(),
+            manifest_last_commit_ts: self.manifest.last_commit_ts,
+            cluster_id: self.manifest.cluster_id.clone(),
+            adapters: self.selected.clone(),
+            self_test_ran: self.opts.self_test,
+            self_test_matched: self.opts.self_test && matched,
+        }
+    }
+
+    /// `pack.md` §3.4 step 5: the report next to OUT, a stale OUT removed,
+    /// the sidecar with `matched: false`; exit 2.
+    fn refuse_mismatch(&self, report: &[u8], sidecar: &EncodeInfo) -> PackError {
+        let out = &self.opts.out;
+        let report_path = output::with_suffix(out, ".mismatch.txt");
+        if let Err(e) = output::open_sidecar(&report_path).and_then(|mut f| f.write_all(report)) {
+            log::warn!("writing {}: {e}", report_path.display());
+        }
+        remove_stale_output(out);
+        if let Err(e) = info::write(out, sidecar) {
+            log::warn!("writing the encode_info sidecar after a self-test mismatch: {}", e.error);
+        }
+        let first = report.split(|&b| b == b'\n').next().unwrap_or_default();
+        PackError::data(format!(
+            "self-test: the payload does not decode back to {} ({}; see {}); nothing was published",
+            self.tree_display,
+            String::from_utf8_lossy(first),
+            report_path.display()
+        ))
+    }
 }
 
 /// After a self-test mismatch: remove an OUT left by an earlier run when it

@@ -300,6 +300,14 @@ impl Drop for OutFile {
     }
 }
 
+/// `path` with `suffix` appended to its last component (`OUT` →
+/// `OUT.encode_info.json`).
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_os_string();
+    s.push(suffix);
+    s.into()
+}
+
 /// fsyncs the directory holding `path`.
 pub fn fsync_parent(path: &Path) -> io::Result<()> {
     let dir = match path.parent() {
