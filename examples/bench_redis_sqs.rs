@@ -5,24 +5,17 @@
 //! `cargo run --release --example bench_redis_sqs -- OUT [SCALE]` where
 //! SCALE (default 1) multiplies every count.
 
+#[path = "support/rng.rs"]
+mod rng;
+
 use std::io::{BufWriter, Write};
 
 use fsmfs::adapters::encode_redis::*;
 use fsmfs::adapters::encode_sqs::*;
 use fsmfs::container::writer::{encode_key, StreamWriter};
+use rng::Rng;
 
 const TS: u64 = 1_795_161_600_000 << 16;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
 
 /// Asserts the sorted order every real writer produces.
 struct Sorted<W: Write> {

@@ -5,31 +5,17 @@
 //!
 //! `cargo run --release --example bench_snapshot -- OUT [ITEMS] [S3_MIB] [TABLES]`
 
+#[path = "support/rng.rs"]
+mod rng;
+
 use std::io::{BufWriter, Write};
 
 use fsmfs::adapters::encode::*;
 use fsmfs::container::writer::{encode_key, StreamWriter};
+use rng::Rng;
 
 const TS: u64 = 1_795_161_600_000 << 16;
 const CHUNK: usize = 1 << 20;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn fill(&mut self, buf: &mut [u8]) {
-        for c in buf.chunks_mut(8) {
-            let v = self.next().to_le_bytes();
-            c.copy_from_slice(&v[..c.len()]);
-        }
-    }
-}
 
 /// Asserts the sorted order every real writer produces.
 struct Sorted<W: Write> {

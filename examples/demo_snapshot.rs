@@ -5,8 +5,12 @@
 //!
 //! Run: `scripts/make-demo` (or `cargo run --example demo_snapshot -- OUT`).
 
+#[path = "support/rng.rs"]
+mod rng;
+
 use fsmfs::adapters::encode::*;
 use fsmfs::container::writer::{encode_key, StreamWriter};
+use rng::Rng;
 
 /// 2026-11-20T08:00:00Z as an HLC timestamp.
 const TS: u64 = 1_795_161_600_000 << 16;
@@ -21,18 +25,6 @@ fn n(v: &str) -> AttrValue {
 
 fn kv(list: &[(&str, AttrValue)]) -> Vec<(String, AttrValue)> {
     list.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
-}
-
-/// Small deterministic generator for filler content.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
 }
 
 fn tables(out: &mut Vec<Record>) {
