@@ -257,6 +257,18 @@ fn tree_shape_problems() {
     for c in &cases {
         run_case(c);
     }
+    // Upstream's decoder may leave an empty .scratch/ behind: allowed while
+    // empty.
+    let mut c = case("empty .scratch", vec![], 0, vec![]);
+    c.setup = |t| std::fs::create_dir(t.join(".scratch")).unwrap();
+    run_ok(&c);
+    let c = case(
+        "non-empty .scratch",
+        vec![(".scratch/s3/x", b"spill")],
+        2,
+        vec!["tree/.scratch: unknown top-level entry"],
+    );
+    run_case(&c);
     // Unselected adapters are not looked at.
     let mut c = case("redis deselected", vec![("redis/db_0/strings/k.bin", b"v")], 0, vec![]);
     c.args = vec!["--adapter", "dynamodb,s3"];

@@ -18,7 +18,7 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use std::sync::Arc;
 
 use super::fsio::{Dir, Kind};
-use super::par::{Job, Window};
+use super::par::{with_pipeline, Job};
 use super::{tree_error, Ctx, PackError, MAX_DOCUMENT};
 use crate::adapters::encode::{ddb_item_records, ddb_schema_records, AttrValue, GsiDef, Record, TableDef};
 use crate::codec::gostruct::GoObject;
@@ -104,75 +104,75 @@ fn is_json(name: &[u8]) -> bool {
     name.ends_with(b".json")
 }
 
+/// Item files are read and encoded on the worker threads; the records are
+/// added here, in file order.
 fn walk_items(dir: &Dir, rel: &[u8], t: &TableDef, ctx: &mut Ctx) -> Result<(), PackError> {
     let top = Arc::new(dir.try_clone().map_err(|e| ctx.io(rel, e))?);
-    let mut w: Window<Vec<u8>> = Window::default();
-    let mut top_at = None;
-    for e in top.entries().map_err(|e| ctx.io(rel, e))? {
-        let e = e.map_err(|e| ctx.io(rel, e))?;
-        let path = join(rel, &e.name);
-        match e.kind {
-            Kind::Dir => {
-                let sub = Arc::new(top.open_dir(&e.name).map_err(|err| ctx.io(&path, err))?);
-                let mut sub_at = None;
-                for f in sub.entries().map_err(|err| ctx.io(&path, err))? {
-                    let f = f.map_err(|err| ctx.io(&path, err))?;
-                    let fpath = join(&path, &f.name);
-                    match f.kind {
-                        Kind::Dir => {
-                            return Err(ctx.tree(
-                                &fpath,
-                                "unexpected nested directory (items layout is at most 2 levels)",
-                            ))
+    let display = ctx.tree_display.clone();
+    with_pipeline(
+        |dir, job: &Job<Vec<u8>>| encode_item(dir, job, t).map_err(|d| tree_error(&display, &job.rel, d)),
+        |p| {
+            let mut done = |job: &Job<Vec<u8>>, records: Vec<Record>| {
+                ctx.walked();
+                records.iter().try_for_each(|r| ctx.add(&job.rel, &r.key, &r.value))
+            };
+            let mut top_at = None;
+            for e in top.entries().map_err(|e| ctx_io(&display, rel, e))? {
+                let e = e.map_err(|e| ctx_io(&display, rel, e))?;
+                let path = join(rel, &e.name);
+                match e.kind {
+                    Kind::Dir => {
+                        let sub =
+                            Arc::new(top.open_dir(&e.name).map_err(|err| ctx_io(&display, &path, err))?);
+                        let mut sub_at = None;
+                        for f in sub.entries().map_err(|err| ctx_io(&display, &path, err))? {
+                            let f = f.map_err(|err| ctx_io(&display, &path, err))?;
+                            let fpath = join(&path, &f.name);
+                            match f.kind {
+                                Kind::Dir => {
+                                    return Err(tree_error(
+                                        &display,
+                                        &fpath,
+                                        "unexpected nested directory (items layout is at most 2 levels)",
+                                    ))
+                                }
+                                Kind::File if is_json(&f.name) => {
+                                    let at = *sub_at.get_or_insert_with(|| p.add_dir(sub.clone()));
+                                    let under = join(&e.name, &f.name);
+                                    if p.push(at, f.name, fpath, under, 0) {
+                                        p.submit(&mut done)?;
+                                        (top_at, sub_at) = (None, None);
+                                    }
+                                }
+                                k => return Err(not_an_item(&display, &fpath, k)),
+                            }
                         }
-                        Kind::File if is_json(&f.name) => {
-                            let at = *sub_at.get_or_insert_with(|| w.add_dir(sub.clone()));
-                            let under = join(&e.name, &f.name);
-                            w.push(at, f.name, fpath, under, 0);
+                    }
+                    Kind::File if is_json(&e.name) => {
+                        let at = *top_at.get_or_insert_with(|| p.add_dir(top.clone()));
+                        if p.push(at, e.name.clone(), path, e.name, 0) {
+                            p.submit(&mut done)?;
+                            top_at = None;
                         }
-                        k => return Err(not_an_item(ctx, &fpath, k)),
                     }
-                    if w.is_full() {
-                        flush(&mut w, t, ctx)?;
-                        (top_at, sub_at) = (None, None);
-                    }
+                    k => return Err(not_an_item(&display, &path, k)),
                 }
             }
-            Kind::File if is_json(&e.name) => {
-                let at = *top_at.get_or_insert_with(|| w.add_dir(top.clone()));
-                w.push(at, e.name.clone(), path, e.name, 0);
-            }
-            k => return Err(not_an_item(ctx, &path, k)),
-        }
-        if w.is_full() {
-            flush(&mut w, t, ctx)?;
-            top_at = None;
-        }
-    }
-    flush(&mut w, t, ctx)
-}
-
-/// Reads and encodes a window of item files on every core, then adds the
-/// records in file order.
-fn flush(w: &mut Window<Vec<u8>>, t: &TableDef, ctx: &mut Ctx) -> Result<(), PackError> {
-    let display = ctx.tree_display.clone();
-    w.run(
-        |dir, job| encode_item(dir, job, t).map_err(|d| tree_error(&display, &job.rel, d)),
-        |job, records| {
-            ctx.walked();
-            for r in records {
-                ctx.add(&job.rel, &r.key, &r.value)?;
-            }
-            Ok(())
+            p.finish(&mut done)
         },
     )
 }
 
-fn not_an_item(ctx: &Ctx, path: &[u8], k: Kind) -> PackError {
+/// An I/O error while reading the tree at `rel` (see `Ctx::io`).
+fn ctx_io(display: &str, rel: &[u8], e: std::io::Error) -> PackError {
+    tree_error(display, rel, e)
+}
+
+fn not_an_item(display: &str, path: &[u8], k: Kind) -> PackError {
     if k == Kind::File {
-        ctx.tree(path, "not an item file (item files end in .json)")
+        tree_error(display, path, "not an item file (item files end in .json)")
     } else {
-        ctx.tree(path, format!("is {}; items/ holds only regular .json files", k.describe()))
+        tree_error(display, path, format!("is {}; items/ holds only regular .json files", k.describe()))
     }
 }
 

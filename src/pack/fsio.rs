@@ -244,7 +244,9 @@ fn check_regular(file: &File) -> Result<FileId, FileError> {
     Ok(FileId { dev: st.st_dev, ino: st.st_ino, size: st.st_size as u64 })
 }
 
-fn read_all(mut file: File, id: FileId, limit: u64) -> Result<Vec<u8>, FileError> {
+/// Reads an opened regular file whose `fstat` gave `id` (at most `limit`
+/// bytes).
+pub fn read_all(mut file: File, id: FileId, limit: u64) -> Result<Vec<u8>, FileError> {
     let too_big = || FileError::Io(io::Error::other(format!("larger than {limit} bytes")));
     if id.size > limit {
         return Err(too_big());

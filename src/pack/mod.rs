@@ -216,16 +216,26 @@ fn tree_error(tree: &str, rel: &[u8], detail: impl fmt::Display) -> PackError {
 
 const TOP_LEVEL: [&[u8]; 6] = [b"MANIFEST.json", b"CHECKSUMS", b"dynamodb", b"s3", b"redis", b"sqs"];
 
-/// Refuses top-level entries the decoder never writes.
+/// Refuses top-level entries the decoder never writes. Upstream's decoder
+/// can leave an empty `.scratch/` (its S3 spill area) behind: that one is
+/// allowed while empty.
 fn check_top_level(root: &Dir, tree: &str) -> Result<(), PackError> {
-    for e in root.entries().map_err(|e| PackError::data(format!("{tree}: {e}")))? {
-        let e = e.map_err(|e| PackError::data(format!("{tree}: {e}")))?;
-        if !TOP_LEVEL.contains(&e.name.as_slice()) {
-            return Err(PackError::data(format!(
-                "{tree}/{}: unknown top-level entry (a dump tree holds only MANIFEST.json, CHECKSUMS and the adapter directories dynamodb/, s3/, redis/, sqs/)",
-                String::from_utf8_lossy(&e.name)
-            )));
+    let io = |e: io::Error| PackError::data(format!("{tree}: {e}"));
+    for e in root.entries().map_err(io)? {
+        let e = e.map_err(io)?;
+        if TOP_LEVEL.contains(&e.name.as_slice()) {
+            continue;
         }
+        if e.name == b".scratch" && e.kind == Kind::Dir {
+            let d = root.open_dir(&e.name).map_err(io)?;
+            if d.entries().map_err(io)?.next().is_none() {
+                continue;
+            }
+        }
+        return Err(PackError::data(format!(
+            "{tree}/{}: unknown top-level entry (a dump tree holds only MANIFEST.json, CHECKSUMS and the adapter directories dynamodb/, s3/, redis/, sqs/)",
+            String::from_utf8_lossy(&e.name)
+        )));
     }
     Ok(())
 }

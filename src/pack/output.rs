@@ -11,10 +11,10 @@
 //! every error path and by a SIGINT/SIGTERM/SIGHUP handler (only SIGKILL
 //! can leave it behind there).
 //!
-//! Writing happens on a second thread that hashes (SHA-256 of the payload
-//! goes into the sidecar) and writes, starting write-back as it goes so the
-//! final fsync is short; the caller fills buffers, reading S3 body chunks
-//! straight into them.
+//! Writing happens on two more threads, one hashing (SHA-256 of the
+//! payload goes into the sidecar), one writing and starting write-back as
+//! it goes so the final fsync is short; the caller fills buffers, reading
+//! S3 body chunks straight into them.
 
 use std::cell::UnsafeCell;
 use std::ffi::{CString, OsStr, OsString};
@@ -26,6 +26,7 @@ use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use sha2::{Digest, Sha256};
@@ -394,33 +395,59 @@ pub enum FillError {
     Write(io::Error),
 }
 
-/// A `Write` that hands full buffers to a thread which hashes and writes
-/// them to the output file.
+/// A filled buffer on its way to the hashing and the writing thread; the
+/// last of the two to finish with it hands it back for reuse.
+type Chunk = (Arc<Vec<u8>>, usize);
+
+/// A `Write` that hands full buffers to two threads: one hashes them (the
+/// sidecar's SHA-256), the other writes them to the output file, so the
+/// copy into the page cache and the hash run side by side.
 pub struct HashedWriter {
     buf: Vec<u8>,
     pos: usize,
-    tx: Option<SyncSender<(Vec<u8>, usize)>>,
+    to_hash: Option<SyncSender<Chunk>>,
+    to_write: Option<SyncSender<Chunk>>,
     free: Receiver<Vec<u8>>,
-    worker: Option<JoinHandle<io::Result<[u8; 32]>>>,
+    hasher: Option<JoinHandle<[u8; 32]>>,
+    writer: Option<JoinHandle<io::Result<()>>>,
     written: u64,
     progress: indicatif::ProgressBar,
+}
+
+/// Returns a buffer for reuse once no other thread holds it.
+fn recycle(buf: Arc<Vec<u8>>, free: &SyncSender<Vec<u8>>) {
+    if let Some(v) = Arc::into_inner(buf) {
+        let _ = free.try_send(v);
+    }
 }
 
 impl HashedWriter {
     /// Writes into `file` from its current offset (0).
     pub fn new(file: File, progress: indicatif::ProgressBar) -> HashedWriter {
-        let (tx, rx) = sync_channel::<(Vec<u8>, usize)>(2);
+        let (to_hash, hash_rx) = sync_channel::<Chunk>(2);
+        let (to_write, write_rx) = sync_channel::<Chunk>(2);
         let (free_tx, free) = sync_channel::<Vec<u8>>(4);
-        let worker = std::thread::Builder::new()
-            .name("pack-writer".into())
+        let free_tx2 = free_tx.clone();
+        let hasher = std::thread::Builder::new()
+            .name("pack-hash".into())
             .spawn(move || {
                 let mut h = Sha256::new();
+                for (buf, len) in hash_rx {
+                    h.update(&buf[..len]);
+                    recycle(buf, &free_tx);
+                }
+                h.finalize().into()
+            })
+            .expect("spawn hashing thread");
+        let writer = std::thread::Builder::new()
+            .name("pack-write".into())
+            .spawn(move || {
                 let mut f = file;
                 let mut off = 0u64;
                 let mut behind = 0u64;
-                for (buf, len) in rx {
-                    h.update(&buf[..len]);
+                for (buf, len) in write_rx {
                     f.write_all(&buf[..len])?;
+                    recycle(buf, &free_tx2);
                     off += len as u64;
                     if off - behind >= WRITE_BEHIND {
                         // Best effort: start write-back of what is written.
@@ -434,30 +461,36 @@ impl HashedWriter {
                         };
                         behind = off;
                     }
-                    let _ = free_tx.try_send(buf);
                 }
-                Ok(h.finalize().into())
+                Ok(())
             })
-            .expect("spawn writer thread");
+            .expect("spawn writing thread");
         HashedWriter {
             buf: vec![0; BUF_CAP],
             pos: 0,
-            tx: Some(tx),
+            to_hash: Some(to_hash),
+            to_write: Some(to_write),
             free,
-            worker: Some(worker),
+            hasher: Some(hasher),
+            writer: Some(writer),
             written: 0,
             progress,
         }
     }
 
-    /// The writer thread stopped early: its error.
-    fn worker_error(&mut self) -> io::Error {
-        self.tx = None;
-        match self.worker.take().map(|w| w.join()) {
-            Some(Ok(Err(e))) => e,
-            Some(Err(_)) => io::Error::other("writer thread panicked"),
-            _ => io::Error::other("writer thread stopped"),
-        }
+    /// Stops both threads; the hash, or the writer's error.
+    fn join(&mut self) -> io::Result<[u8; 32]> {
+        self.to_hash = None;
+        self.to_write = None;
+        let written = match self.writer.take().map(|w| w.join()) {
+            Some(Ok(r)) => r,
+            _ => Err(io::Error::other("writing thread panicked")),
+        };
+        let hash = match self.hasher.take().map(|h| h.join()) {
+            Some(Ok(d)) => Ok(d),
+            _ => Err(io::Error::other("hashing thread panicked")),
+        };
+        written.and(hash)
     }
 
     fn send(&mut self) -> io::Result<()> {
@@ -465,11 +498,14 @@ impl HashedWriter {
             return Ok(());
         }
         let next = self.free.try_recv().unwrap_or_else(|_| vec![0; BUF_CAP]);
-        let full = std::mem::replace(&mut self.buf, next);
+        let full = Arc::new(std::mem::replace(&mut self.buf, next));
         let len = std::mem::replace(&mut self.pos, 0);
-        let Some(tx) = &self.tx else { return Err(io::Error::other("writer finished")) };
-        if tx.send((full, len)).is_err() {
-            return Err(self.worker_error());
+        let (Some(h), Some(w)) = (&self.to_hash, &self.to_write) else {
+            return Err(io::Error::other("output already finished"));
+        };
+        if w.send((full.clone(), len)).is_err() || h.send((full, len)).is_err() {
+            // The writer stopped on an error: report it.
+            return Err(self.join().err().unwrap_or_else(|| io::Error::other("writing thread stopped")));
         }
         self.written += len as u64;
         self.progress.set_position(self.written);
@@ -501,11 +537,7 @@ impl HashedWriter {
     /// Flushes everything and returns the SHA-256 of all bytes written.
     pub fn finish(mut self) -> io::Result<[u8; 32]> {
         self.send()?;
-        self.tx = None;
-        match self.worker.take().map(|w| w.join()) {
-            Some(Ok(r)) => r,
-            _ => Err(io::Error::other("writer thread panicked")),
-        }
+        self.join()
     }
 }
 
@@ -527,10 +559,7 @@ impl Write for HashedWriter {
 
 impl Drop for HashedWriter {
     fn drop(&mut self) {
-        self.tx = None;
-        if let Some(w) = self.worker.take() {
-            let _ = w.join();
-        }
+        let _ = self.join();
     }
 }
 

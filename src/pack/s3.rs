@@ -19,7 +19,7 @@ use std::sync::Arc;
 use super::dynamodb::join;
 use super::fsio::{kind_beneath, Dir, FileError, FileId, Kind};
 use super::keymap;
-use super::par::Window;
+use super::par::{with_pipeline, Job, Pipeline};
 use super::sorter::FileRef;
 use super::{tree_error, Ctx, PackError, MAX_DOCUMENT};
 use crate::adapters::encode::{
@@ -212,71 +212,16 @@ enum Item {
     Sidecar { body: Vec<u8>, top: bool },
 }
 
+/// What a worker found for a file: for a body, its sidecar and identity.
+type Found = Option<(SidecarDef, FileId)>;
+
 impl Bucket<'_> {
+    /// Sidecars are read and bodies checked on the worker threads; the
+    /// records are added here, in file order.
     fn walk_all(&self, dir: Dir, ctx: &mut Ctx) -> Result<(), PackError> {
-        let mut w = Window::default();
-        self.walk(Arc::new(dir), &[], &mut w, ctx)?;
-        self.flush(&mut w, ctx)
-    }
-
-    /// Walks one directory of the bucket; `sub` is its path below the
-    /// bucket (empty at the top). Files go to the window.
-    fn walk(&self, dir: Arc<Dir>, sub: &[u8], w: &mut Window<Item>, ctx: &mut Ctx) -> Result<(), PackError> {
-        let here = join(self.rel, sub);
-        let top = sub.is_empty();
-        let mut at = None;
-        for e in dir.entries().map_err(|e| ctx.io(&here, e))? {
-            let e = e.map_err(|e| ctx.io(&here, e))?;
-            let child = join(sub, &e.name);
-            let path = join(self.rel, &child);
-            if e.name.contains(&b'\\') {
-                return Err(ctx.tree(
-                    &path,
-                    "contains a backslash, which the decoder never writes into an object path",
-                ));
-            }
-            let item = match e.kind {
-                Kind::Dir if top && RESERVED_DIRS.contains(&e.name.as_slice()) => {
-                    return Err(ctx.tree(
-                        &path,
-                        "is reserved for the decoder's --include-orphans/--include-incomplete-uploads output, which pack cannot rebuild (and MANIFEST.json says the tree has none); a user object under it cannot be restored either",
-                    ));
-                }
-                Kind::Dir => {
-                    let d = dir.open_dir(&e.name).map_err(|err| ctx.io(&path, err))?;
-                    self.walk(Arc::new(d), &child, w, ctx)?;
-                    at = None; // the window may have run meanwhile
-                    continue;
-                }
-                Kind::File if top && e.name == BUCKET_JSON => continue,
-                Kind::File if top && e.name == KEYMAP && self.renames.is_some() => continue,
-                Kind::File => match e.name.strip_suffix(META_SUFFIX) {
-                    Some(body) => Item::Sidecar { body: body.to_vec(), top },
-                    None => Item::Body(child),
-                },
-                k => {
-                    return Err(ctx.tree(
-                        &path,
-                        format!("is {}; a bucket holds only regular files and directories", k.describe()),
-                    ))
-                }
-            };
-            let i = *at.get_or_insert_with(|| w.add_dir(dir.clone()));
-            w.push(i, e.name, path, item, 0);
-            if w.is_full() {
-                self.flush(w, ctx)?;
-                at = None;
-            }
-        }
-        Ok(())
-    }
-
-    /// Reads sidecars and checks bodies on every core, then adds the
-    /// records in file order.
-    fn flush(&self, w: &mut Window<Item>, ctx: &mut Ctx) -> Result<(), PackError> {
         let display = self.display.as_str();
-        w.run(
-            |dir, job| {
+        with_pipeline(
+            |dir, job: &Job<Item>| {
                 match &job.extra {
                     Item::Sidecar { body, top } => check_sidecar(dir, body, *top).map(|()| None),
                     Item::Body(_) => read_object(dir, &job.name).map(Some),
@@ -286,12 +231,75 @@ impl Bucket<'_> {
                     tree_error(display, &rel, d)
                 })
             },
-            |job, found| {
-                let (Item::Body(child), Some((side, id))) = (&job.extra, found) else { return Ok(()) };
-                ctx.walked();
-                self.add_object(child, &job.rel, side, id, ctx)
+            |p| {
+                let mut done = |job: &Job<Item>, found: Found| {
+                    let (Item::Body(child), Some((side, id))) = (&job.extra, found) else { return Ok(()) };
+                    ctx.walked();
+                    self.add_object(child, &job.rel, side, id, ctx)
+                };
+                self.walk(Arc::new(dir), &[], p, &mut done)?;
+                p.finish(&mut done)
             },
         )
+    }
+
+    fn err(&self, rel: &[u8], detail: impl std::fmt::Display) -> PackError {
+        tree_error(&self.display, rel, detail)
+    }
+
+    /// Walks one directory of the bucket; `sub` is its path below the
+    /// bucket (empty at the top). Files go to the pipeline.
+    fn walk(
+        &self,
+        dir: Arc<Dir>,
+        sub: &[u8],
+        p: &mut Pipeline<Item, Found>,
+        done: &mut impl FnMut(&Job<Item>, Found) -> Result<(), PackError>,
+    ) -> Result<(), PackError> {
+        let here = join(self.rel, sub);
+        let top = sub.is_empty();
+        let mut at = None;
+        for e in dir.entries().map_err(|e| self.err(&here, e))? {
+            let e = e.map_err(|e| self.err(&here, e))?;
+            let child = join(sub, &e.name);
+            let path = join(self.rel, &child);
+            if e.name.contains(&b'\\') {
+                return Err(self
+                    .err(&path, "contains a backslash, which the decoder never writes into an object path"));
+            }
+            let item = match e.kind {
+                Kind::Dir if top && RESERVED_DIRS.contains(&e.name.as_slice()) => {
+                    return Err(self.err(
+                        &path,
+                        "is reserved for the decoder's --include-orphans/--include-incomplete-uploads output, which pack cannot rebuild (and MANIFEST.json says the tree has none); a user object under it cannot be restored either",
+                    ));
+                }
+                Kind::Dir => {
+                    let d = dir.open_dir(&e.name).map_err(|err| self.err(&path, err))?;
+                    self.walk(Arc::new(d), &child, p, done)?;
+                    at = None; // the window may have been submitted meanwhile
+                    continue;
+                }
+                Kind::File if top && e.name == BUCKET_JSON => continue,
+                Kind::File if top && e.name == KEYMAP && self.renames.is_some() => continue,
+                Kind::File => match e.name.strip_suffix(META_SUFFIX) {
+                    Some(body) => Item::Sidecar { body: body.to_vec(), top },
+                    None => Item::Body(child),
+                },
+                k => {
+                    return Err(self.err(
+                        &path,
+                        format!("is {}; a bucket holds only regular files and directories", k.describe()),
+                    ))
+                }
+            };
+            let i = *at.get_or_insert_with(|| p.add_dir(dir.clone()));
+            if p.push(i, e.name, path, item, 0) {
+                p.submit(done)?;
+                at = None;
+            }
+        }
+        Ok(())
     }
 
     fn add_object(

@@ -16,8 +16,8 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::fsio::{Dir, Kind};
-use super::par::Window;
+use super::fsio::{read_all, Dir, Kind};
+use super::par::{with_pipeline, Job, Pipeline};
 use super::PackError;
 use crate::index::route::Adapter;
 use crate::index::{DecodeOptions, Index};
@@ -63,10 +63,8 @@ pub(super) fn run(payload: &Path, input: &Input<'_>) -> Result<Option<Vec<u8>>, 
     }
     let mut c = Compare {
         index: &index,
-        keymaps: input.keymaps,
         seen: vec![false; index.tree.len()],
         diff: Diff::default(),
-        window: Window::default(),
         since_unmap: 0,
         rejected: None,
         files: 0,
@@ -78,29 +76,41 @@ pub(super) fn run(payload: &Path, input: &Input<'_>) -> Result<Option<Vec<u8>>, 
     // shared, but count as RSS: drop them, and again as the comparison
     // reads through the mapping.
     c.unmap();
+    let keymaps = input.keymaps;
     let mut lines: Vec<Vec<u8>> = Vec::new();
-    for a in Adapter::ALL.iter().filter(|a| input.adapters.contains(a)) {
-        let name = a.name().as_bytes();
-        let dir = match input.tree.kind(name).map_err(|e| io_err(name, e))? {
-            Some(Kind::Dir) => Some(Arc::new(input.tree.open_dir(name).map_err(|e| io_err(name, e))?)),
-            _ => None,
-        };
-        let node = index.tree.lookup(crate::tree::Tree::ROOT, name).filter(|&n| index.tree.is_dir(n));
-        let before = lines.len();
-        c.diff = Diff { keep: MAX_PATHS - before, ..Diff::default() };
-        c.dir(dir, node, &mut name.to_vec())?;
-        c.flush()?;
-        if let Some(e) = c.rejected.take() {
-            return Ok(rejected(&e));
-        }
-        let count = c.diff.count;
-        lines.extend(std::mem::take(&mut c.diff.heap).into_sorted_vec());
-        // Upstream cuts after the adapter whose lines bring the total to 64.
-        if before + count >= MAX_PATHS {
-            lines.truncate(MAX_PATHS);
-            lines.push(format!("... (truncated; first {MAX_PATHS} paths shown)").into_bytes());
-            break;
-        }
+    let rejection = with_pipeline(
+        |d, job: &Job<NodeId>| compare_file(&index, keymaps, d, &job.name, job.extra, &job.rel),
+        |p| {
+            for a in Adapter::ALL.iter().filter(|a| input.adapters.contains(a)) {
+                let name = a.name().as_bytes();
+                let dir = match input.tree.kind(name).map_err(|e| io_err(name, e))? {
+                    Some(Kind::Dir) => {
+                        Some(Arc::new(input.tree.open_dir(name).map_err(|e| io_err(name, e))?))
+                    }
+                    _ => None,
+                };
+                let node = index.tree.lookup(crate::tree::Tree::ROOT, name).filter(|&n| index.tree.is_dir(n));
+                let before = lines.len();
+                c.diff = Diff { keep: MAX_PATHS - before, ..Diff::default() };
+                c.dir(dir, node, &mut name.to_vec(), p)?;
+                p.finish(&mut |job, r| c.record(job, r))?;
+                if let Some(e) = c.rejected.take() {
+                    return Ok(Some(e));
+                }
+                let count = c.diff.count;
+                lines.extend(std::mem::take(&mut c.diff.heap).into_sorted_vec());
+                // Upstream cuts after the adapter whose lines bring the total to 64.
+                if before + count >= MAX_PATHS {
+                    lines.truncate(MAX_PATHS);
+                    lines.push(format!("... (truncated; first {MAX_PATHS} paths shown)").into_bytes());
+                    break;
+                }
+            }
+            Ok(None)
+        },
+    )?;
+    if let Some(e) = rejection {
+        return Ok(rejected(&e));
     }
     c.unmap();
     if lines.is_empty() {
@@ -152,11 +162,8 @@ impl Diff {
 
 struct Compare<'a> {
     index: &'a Index,
-    keymaps: &'a [Vec<u8>],
     seen: Vec<bool>,
     diff: Diff,
-    /// Files waiting to be compared (on every core).
-    window: Window<NodeId>,
     since_unmap: u64,
     /// A file the decoder could not render: the decode as a whole fails.
     rejected: Option<ViewError>,
@@ -164,7 +171,10 @@ struct Compare<'a> {
     progress: &'a indicatif::ProgressBar,
 }
 
-/// The outcome of comparing one file.
+/// The outcome of comparing one file, and the bytes read through the
+/// mapping to get it.
+type Compared = (Verdict, u64);
+
 enum Verdict {
     Equal,
     Differ,
@@ -175,14 +185,16 @@ enum Verdict {
 impl Compare<'_> {
     /// Compares input directory `dir` (absent: nothing there) with index
     /// directory `node` (absent: nothing decoded there); `rel` is the path
-    /// of both, from the tree root.
+    /// of both, from the tree root. Files pairs go to the pipeline.
     fn dir(
         &mut self,
         dir: Option<Arc<Dir>>,
         node: Option<NodeId>,
         rel: &mut Vec<u8>,
+        p: &mut Pipeline<NodeId, Compared>,
     ) -> Result<(), PackError> {
-        let tree = &self.index.tree;
+        let index: &Index = self.index;
+        let tree = &index.tree;
         if let Some(d) = &dir {
             let mut at = None;
             for e in d.entries().map_err(|e| io_err(rel, e))? {
@@ -202,30 +214,29 @@ impl Compare<'_> {
                         if child_file.is_some() {
                             self.diff.push(rel, "missing in input");
                         }
-                        self.dir(Some(Arc::new(sub)), child_dir, rel)?;
-                        at = None; // the window may have been run meanwhile
+                        self.dir(Some(Arc::new(sub)), child_dir, rel, p)?;
+                        at = None; // the window may have been submitted meanwhile
                     }
                     Kind::File => match (child_file, child_dir) {
                         (Some(c), _) => {
-                            let i = *at.get_or_insert_with(|| self.window.add_dir(d.clone()));
+                            let i = *at.get_or_insert_with(|| p.add_dir(d.clone()));
                             let known = tree.node(c).stored_size();
                             let bytes = if known == SIZE_UNKNOWN { 0 } else { known };
-                            self.window.push(i, e.name, rel.clone(), c, bytes);
-                            if self.window.is_full() {
-                                self.flush()?;
+                            if p.push(i, e.name, rel.clone(), c, bytes) {
+                                p.submit(&mut |job, r| self.record(job, r))?;
                                 at = None;
                             }
                         }
                         (None, Some(c)) => {
                             self.diff.push(rel, "missing in scratch");
-                            self.dir(None, Some(c), rel)?;
+                            self.dir(None, Some(c), rel, p)?;
                         }
                         (None, None) => self.diff.push(rel, "missing in scratch"),
                     },
                     // Not compared (upstream compares regular files only).
                     _ => match (child_file, child_dir) {
                         (Some(_), _) => self.diff.push(rel, "missing in input"),
-                        (None, Some(c)) => self.dir(None, Some(c), rel)?,
+                        (None, Some(c)) => self.dir(None, Some(c), rel, p)?,
                         (None, None) => {}
                     },
                 }
@@ -244,7 +255,7 @@ impl Compare<'_> {
                 rel.push(b'/');
                 rel.extend_from_slice(tree.name(c));
                 if tree.is_dir(c) {
-                    self.dir(None, Some(c), rel)?;
+                    self.dir(None, Some(c), rel, p)?;
                 } else {
                     self.diff.push(rel, "missing in input");
                 }
@@ -254,29 +265,20 @@ impl Compare<'_> {
         Ok(())
     }
 
-    /// Compares the waiting files on every core, then records the results.
-    fn flush(&mut self) -> Result<(), PackError> {
-        let (index, keymaps) = (self.index, self.keymaps);
-        let mut results = Vec::new();
-        self.window.run(
-            |d, job| compare_file(index, keymaps, d, &job.name, job.extra, &job.rel),
-            |job, r| {
-                results.push((job.rel.clone(), r));
-                Ok(())
-            },
-        )?;
-        for (rel, (verdict, touched)) in results {
-            self.files += 1;
-            self.since_unmap += touched;
-            match verdict {
-                Verdict::Equal => {}
-                Verdict::Differ => self.diff.push(&rel, "bytes differ"),
-                Verdict::Rejected(e) => {
-                    self.rejected.get_or_insert(e);
-                }
+    /// Applies one file's comparison (in walk order).
+    fn record(&mut self, job: &Job<NodeId>, (verdict, touched): Compared) -> Result<(), PackError> {
+        self.files += 1;
+        if self.files % 4096 == 0 {
+            self.progress.set_position(self.files);
+        }
+        match verdict {
+            Verdict::Equal => {}
+            Verdict::Differ => self.diff.push(&job.rel, "bytes differ"),
+            Verdict::Rejected(e) => {
+                self.rejected.get_or_insert(e);
             }
         }
-        self.progress.set_position(self.files);
+        self.since_unmap += touched;
         if self.since_unmap >= UNMAP_EVERY {
             self.unmap();
         }
@@ -306,49 +308,41 @@ fn compare_file(
     rel: &[u8],
 ) -> Result<(Verdict, u64), PackError> {
     let (mut f, id) = d.open_listed_file(name).map_err(|e| io_err(rel, e))?;
-    let size = match index.size(node) {
-        Ok(s) => s,
-        Err(e) => return Ok((Verdict::Rejected(e), 0)),
-    };
-    if size != id.size {
-        return Ok((Verdict::Differ, 0));
+    if matches!(index.tree.node(node).view(), View::S3Body(_) | View::RawBody(_)) {
+        let size = match index.size(node) {
+            Ok(s) => s,
+            Err(e) => return Ok((Verdict::Rejected(e), 0)),
+        };
+        if size != id.size {
+            return Ok((Verdict::Differ, 0));
+        }
+        return Ok((stream_equal(index, &mut f, node, size, rel)?, size));
     }
-    let verdict = if matches!(index.tree.node(node).view(), View::S3Body(_) | View::RawBody(_)) {
-        stream_equal(index, &mut f, node, size, rel)?
-    } else {
-        small_equal(index, keymaps, &mut f, node, rel)?
-    };
-    Ok((verdict, size))
-}
-
-fn small_equal(
-    index: &Index,
-    keymaps: &[Vec<u8>],
-    f: &mut File,
-    node: NodeId,
-    rel: &[u8],
-) -> Result<Verdict, PackError> {
+    // Generated and small files: render once, compare.
     let want = match index.render(node) {
         Ok(b) => b,
-        Err(e) => return Ok(Verdict::Rejected(e)),
+        Err(e) => return Ok((Verdict::Rejected(e), 0)),
     };
-    let mut have = Vec::with_capacity(want.len());
-    f.read_to_end(&mut have).map_err(|e| io_err(rel, e))?;
+    let touched = want.len() as u64;
+    if touched != id.size {
+        return Ok((Verdict::Differ, touched));
+    }
+    let have = read_all(f, id, id.size).map_err(|e| io_err(rel, e))?;
     if have == want {
-        return Ok(Verdict::Equal);
+        return Ok((Verdict::Equal, touched));
     }
     // An S3 rename tracker: the same lines in any order.
     if keymaps.iter().any(|k| k == rel) {
-        let lines = |b: &[u8]| {
-            let mut v: Vec<Vec<u8>> = b.split(|&c| c == b'\n').map(<[u8]>::to_vec).collect();
+        fn lines(b: &[u8]) -> Vec<&[u8]> {
+            let mut v: Vec<&[u8]> = b.split(|&c| c == b'\n').collect();
             v.sort();
             v
-        };
+        }
         if have.ends_with(b"\n") == want.ends_with(b"\n") && lines(&have) == lines(&want) {
-            return Ok(Verdict::Equal);
+            return Ok((Verdict::Equal, touched));
         }
     }
-    Ok(Verdict::Differ)
+    Ok((Verdict::Differ, touched))
 }
 
 fn stream_equal(
