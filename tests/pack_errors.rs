@@ -237,10 +237,10 @@ fn tree_shape_problems() {
             vec!["tree/dynamodb: is a regular file, not a directory"],
         ),
         case(
-            "redis not supported yet",
-            vec![("redis/db_0/strings/k.bin", b"v")],
+            "redis database other than db_0",
+            vec![("redis/db_2/strings/k.bin", b"v")],
             2,
-            vec!["tree/redis", "not supported yet"],
+            vec!["tree/redis: holds db_2; only db_0 can be packed"],
         ),
         case(
             "file in dynamodb/",

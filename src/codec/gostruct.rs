@@ -11,7 +11,7 @@ pub struct GoObject(Map<String, Value>);
 
 /// Replaces each invalid UTF-8 byte with U+FFFD, as Go's decoder does
 /// inside strings (outside strings such bytes are syntax errors either way).
-fn sanitize(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+pub fn sanitize(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     if std::str::from_utf8(bytes).is_ok() {
         return std::borrow::Cow::Borrowed(bytes);
     }
@@ -47,11 +47,33 @@ impl GoObject {
         }
     }
 
-    fn field(&self, name: &str) -> Option<&Value> {
-        if let Some(v) = self.0.get(name) {
-            return Some(v);
+    /// An already-parsed JSON value read as a struct: an object, or `null`
+    /// (all fields zero).
+    pub fn from_value(v: Value) -> Result<GoObject, String> {
+        match v {
+            Value::Object(m) => Ok(GoObject(m)),
+            Value::Null => Ok(GoObject(Map::new())),
+            other => Err(format!("cannot unmarshal {} into an object", kind(&other))),
         }
-        self.0.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v).next_back()
+    }
+
+    fn field(&self, name: &str) -> Option<&Value> {
+        field_of(&self.0, name)
+    }
+
+    /// The raw value Go would assign to field `name` (for fields read as
+    /// `json.RawMessage`).
+    pub fn raw(&self, name: &str) -> Option<&Value> {
+        self.field(name)
+    }
+
+    /// A slice field as raw values; absent or `null` reads as empty.
+    pub fn array(&self, name: &str) -> Result<&[Value], String> {
+        match self.field(name) {
+            None | Some(Value::Null) => Ok(&[]),
+            Some(Value::Array(a)) => Ok(a),
+            Some(v) => Err(mismatch(name, v, "array")),
+        }
     }
 
     pub fn str(&self, name: &str) -> Result<String, String> {
@@ -185,6 +207,15 @@ impl GoObject {
     }
 }
 
+/// The value of field `name` in `m` as Go's decoder matches it: the exact
+/// name, else an ASCII-case-insensitive one.
+pub fn field_of<'a>(m: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    if let Some(v) = m.get(name) {
+        return Some(v);
+    }
+    m.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v).next_back()
+}
+
 fn is_integer(v: &Value) -> bool {
     matches!(v, Value::Number(n) if n.is_u64() || n.is_i64())
 }
@@ -196,7 +227,8 @@ fn as_u64(v: &Value) -> Option<u64> {
     }
 }
 
-fn kind(v: &Value) -> &'static str {
+/// What a JSON value is, in Go's error words.
+pub fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "bool",

@@ -31,6 +31,7 @@ mod keymap;
 mod manifest;
 mod output;
 mod par;
+mod redis;
 mod s3;
 mod selftest;
 mod sorter;
@@ -146,7 +147,8 @@ fn encoder_for(a: Adapter) -> Option<Encoder> {
     match a {
         Adapter::DynamoDb => Some(dynamodb::encode),
         Adapter::S3 => Some(s3::encode),
-        Adapter::Redis | Adapter::Sqs => None,
+        Adapter::Redis => Some(redis::encode),
+        Adapter::Sqs => None,
     }
 }
 
