@@ -1,7 +1,7 @@
 //! Writes the bundled demo snapshot (`tests/data/demo.fsm`): a few
-//! DynamoDB tables and S3 buckets of realistic shape, built with the same
-//! record encoders the tests and `pack` use. Deterministic: the same
-//! bytes on every run.
+//! DynamoDB tables, S3 buckets, Redis keys of every type and SQS queues of
+//! realistic shape, built with the same record encoders the tests and
+//! `pack` use. Deterministic: the same bytes on every run.
 //!
 //! Run: `scripts/make-demo` (or `cargo run --example demo_snapshot -- OUT`).
 
@@ -9,6 +9,8 @@
 mod rng;
 
 use fsmfs::adapters::encode::*;
+use fsmfs::adapters::encode_redis as redis;
+use fsmfs::adapters::encode_sqs::{message_records, queue_records, queue_seq_key, MessageDef, QueueDef};
 use fsmfs::container::writer::{encode_key, StreamWriter};
 use rng::Rng;
 
@@ -241,11 +243,108 @@ fn buckets(out: &mut Vec<Record>) {
     ));
 }
 
+/// One Redis key of every type, some expiring.
+fn redis_keys(out: &mut Vec<Record>) {
+    let day = 1_795_248_000_000; // 2026-11-21T08:00:00Z, in ms
+    let str_rec =
+        |k: &[u8], v: &[u8], ttl| Record { key: redis::string_key(k), value: redis::string_value(v, ttl) };
+    out.push(str_rec(b"config:motd", b"Welcome to elastickv\n", None));
+    out.push(str_rec(b"session:7f3a", b"{\"user\":\"c-1000\"}", Some(day)));
+    out.push(str_rec(b"counter:visits", b"48213", None));
+    out.push(Record {
+        key: redis::hll_key(b"uniq:visitors"),
+        value: vec![0x48, 0x59, 0x4c, 0x4c, 1, 0, 0, 0],
+    });
+    out.extend(redis::hash_records(
+        b"user:c-1000",
+        &[(b"name", b"Ada Lovelace"), (b"plan", b"pro"), (b"avatar", &[0x89, b'P', b'N', b'G'])],
+        None,
+    ));
+    out.extend(redis::list_records(
+        b"queue:emails",
+        &[b"welcome:c-1001", b"invoice:o-17", b"reset:c-1000"],
+        None,
+    ));
+    out.extend(redis::set_records(b"tags:post:42", &[b"rust", b"fuse", b"backup"], Some(day)));
+    out.extend(redis::zset_records(
+        b"leaderboard",
+        &[(b"ada", 3120.5), (b"grace", 2990.0), (b"linus", f64::NEG_INFINITY)],
+        None,
+    ));
+    let base = 1_795_161_000_000u64;
+    out.extend(redis::stream_records(
+        b"events:orders",
+        &[
+            (base, 0, vec![&b"order"[..], b"o-17", b"status", b"paid"]),
+            (base, 1, vec![&b"order"[..], b"o-18", b"status", b"created"]),
+            (base + 5000, 0, vec![&b"order"[..], b"o-17", b"status", b"shipped"]),
+        ],
+        None,
+    ));
+}
+
+/// A standard queue and a FIFO queue with content-based deduplication.
+fn queues(out: &mut Vec<Record>) {
+    let std_q = QueueDef {
+        name: "order-events".into(),
+        generation: 1,
+        visibility_timeout_seconds: 30,
+        message_retention_seconds: 345_600,
+        maximum_message_size: 262_144,
+        ..Default::default()
+    };
+    out.extend(queue_records(&std_q));
+    let sent = 1_795_160_000_000i64;
+    for (i, body) in ["{\"order\":\"o-17\",\"event\":\"paid\"}", "{\"order\":\"o-18\",\"event\":\"created\"}"]
+        .iter()
+        .enumerate()
+    {
+        let m = MessageDef {
+            message_id: format!("6c1f0d2e-0000-4000-8000-00000000000{i}"),
+            body: body.as_bytes().to_vec(),
+            md5_of_body: format!("{:032x}", i + 1),
+            send_timestamp_millis: sent + i as i64 * 1000,
+            available_at_millis: sent + i as i64 * 1000,
+            queue_generation: 1,
+            ..Default::default()
+        };
+        out.extend(message_records(&std_q.name, None, &m));
+    }
+    let fifo = QueueDef {
+        name: "payments.fifo".into(),
+        generation: 1,
+        is_fifo: true,
+        content_based_dedup: true,
+        visibility_timeout_seconds: 60,
+        message_retention_seconds: 345_600,
+        maximum_message_size: 262_144,
+        ..Default::default()
+    };
+    out.extend(queue_records(&fifo));
+    for seq in 1..=3u64 {
+        let m = MessageDef {
+            message_id: format!("9a7e5b1c-0000-4000-8000-00000000000{seq}"),
+            body: format!("charge o-{} EUR {}.00", 16 + seq, 10 * seq).into_bytes(),
+            md5_of_body: format!("{seq:032x}"),
+            send_timestamp_millis: sent + 10_000 * seq as i64,
+            available_at_millis: sent + 10_000 * seq as i64,
+            queue_generation: 1,
+            message_group_id: "customer-c-1000".into(),
+            sequence_number: seq,
+            ..Default::default()
+        };
+        out.extend(message_records(&fifo.name, None, &m));
+    }
+    out.push(Record { key: queue_seq_key(&fifo.name), value: b"3".to_vec() });
+}
+
 fn main() {
     let path = std::env::args().nth(1).unwrap_or_else(|| "tests/data/demo.fsm".into());
     let mut records = Vec::new();
     tables(&mut records);
     buckets(&mut records);
+    redis_keys(&mut records);
+    queues(&mut records);
     let mut rows: Vec<(Vec<u8>, Vec<u8>)> =
         records.into_iter().map(|r| (encode_key(&r.key, TS), r.value)).collect();
     rows.sort();

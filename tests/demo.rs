@@ -17,6 +17,16 @@ fn demo_snapshot_extracts_and_verifies() {
         "s3/assets/img/logo.png",
         "s3/assets/docs.elastickv-leaf-data",
         "s3/backups/db/2026-11-19.dump",
+        "redis/db_0/strings/session%3A7f3a.bin",
+        "redis/db_0/strings_ttl.jsonl",
+        "redis/db_0/hll/uniq%3Avisitors.bin",
+        "redis/db_0/hashes/user%3Ac-1000.json",
+        "redis/db_0/lists/queue%3Aemails.json",
+        "redis/db_0/sets/tags%3Apost%3A42.json",
+        "redis/db_0/zsets/leaderboard.json",
+        "redis/db_0/streams/events%3Aorders.jsonl",
+        "sqs/order-events/_queue.json",
+        "sqs/payments.fifo/messages.jsonl",
     ] {
         assert!(out.join(p).is_file(), "{p}");
     }
