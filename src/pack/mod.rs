@@ -4,8 +4,7 @@
 //!
 //! Pipeline: read and validate `MANIFEST.json` (`manifest`) → walk each
 //! selected adapter's directory and turn files into records (one module
-//! per adapter: `dynamodb`, `s3`; Redis and SQS plug into
-//! `encoder_for` the same way) → sort by full encoded key within a memory
+//! per adapter: `dynamodb`, `s3`, `redis`, `sqs`, chosen by `encoder_for`) → sort by full encoded key within a memory
 //! budget (`sorter`) → stream the entries into an unnamed file in OUT's
 //! directory, hashing as they go (`output`) → index that file with the
 //! decoder and compare it with the input tree (`selftest`) → publish it
