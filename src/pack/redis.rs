@@ -209,7 +209,7 @@ fn load_ttls(dir: &Dir, rel: &[u8], name: &[u8], ctx: &mut Ctx) -> Result<TtlMap
 /// record for the same stem wins.
 fn parse_ttls(bytes: &[u8]) -> Result<TtlMap, String> {
     let mut out = HashMap::new();
-    for item in values(bytes) {
+    for item in values(&sanitize(bytes)) {
         let (line, v) = item?;
         let at = |e: String| format!("line {line}: {e}");
         let o = GoObject::from_value(v).map_err(at)?;
@@ -221,28 +221,27 @@ fn parse_ttls(bytes: &[u8]) -> Result<TtlMap, String> {
 }
 
 /// The JSON values of a stream file (TTL sidecars, stream `.jsonl`), each
-/// with the line it starts on. Invalid UTF-8 inside strings reads as
-/// U+FFFD, as in Go.
-fn values(bytes: &[u8]) -> impl Iterator<Item = Result<(usize, Value), String>> + '_ {
-    let clean = sanitize(bytes).into_owned();
-    let mut out = Vec::new();
-    let mut it = serde_json::Deserializer::from_slice(&clean).into_iter::<Value>();
-    let (mut line, mut counted) = (1usize, 0usize);
-    loop {
+/// with the line it starts on, parsed one at a time. `clean` has been
+/// through [`sanitize`] (invalid UTF-8 reads as U+FFFD, as in Go).
+fn values(clean: &[u8]) -> impl Iterator<Item = Result<(usize, Value), String>> + '_ {
+    let mut it = serde_json::Deserializer::from_slice(clean).into_iter::<Value>();
+    let (mut line, mut counted, mut failed) = (1usize, 0usize, false);
+    std::iter::from_fn(move || {
+        if failed {
+            return None;
+        }
         let from = it.byte_offset();
         let start = from + clean[from..].iter().take_while(|b| b.is_ascii_whitespace()).count();
         line += clean[counted..start].iter().filter(|&&b| b == b'\n').count();
         counted = start;
-        match it.next() {
-            None => break,
-            Some(Ok(v)) => out.push(Ok((line, v))),
-            Some(Err(e)) => {
-                out.push(Err(format!("line {}: {e}", e.line())));
-                break;
+        match it.next()? {
+            Ok(v) => Some(Ok((line, v))),
+            Err(e) => {
+                failed = true;
+                Some(Err(format!("line {}: {e}", e.line())))
             }
         }
-    }
-    out.into_iter()
+    })
 }
 
 /// One type directory: every file's records, read and encoded on the
@@ -501,7 +500,7 @@ fn stream(key: &[u8], bytes: &[u8]) -> Result<Vec<Record>, String> {
     let mut out = Vec::new();
     let mut meta: Option<(usize, GoObject)> = None;
     let (mut count, mut max_id) = (0i64, None::<(u64, u64)>);
-    for item in values(bytes) {
+    for item in values(&sanitize(bytes)) {
         let (line, v) = item?;
         let at = |e: String| format!("line {line}: {e}");
         let o = GoObject::from_value(v).map_err(at)?;
