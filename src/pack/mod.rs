@@ -34,6 +34,7 @@ mod par;
 mod s3;
 mod selftest;
 mod sorter;
+mod sqs;
 
 pub use info::{sidecar_path, EncodeInfo};
 
@@ -146,7 +147,8 @@ fn encoder_for(a: Adapter) -> Option<Encoder> {
     match a {
         Adapter::DynamoDb => Some(dynamodb::encode),
         Adapter::S3 => Some(s3::encode),
-        Adapter::Redis | Adapter::Sqs => None,
+        Adapter::Sqs => Some(sqs::encode),
+        Adapter::Redis => None,
     }
 }
 
