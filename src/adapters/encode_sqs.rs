@@ -390,3 +390,34 @@ pub fn fifo_dedup_value(message_id: &str, send_timestamp_millis: i64, sequence: 
     w.end_object();
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dedup_record_expiry_wraps_like_go() {
+        let v = fifo_dedup_value("m<", i64::MAX, 0);
+        let want = format!(
+            r#"{{"message_id":"m\u003c","send_timestamp_ms":{},"expires_at_millis":{}}}"#,
+            i64::MAX,
+            i64::MIN + FIFO_DEDUP_WINDOW_MILLIS - 1
+        );
+        assert_eq!(String::from_utf8(v).unwrap(), want);
+    }
+
+    #[test]
+    fn restore_value_compacts_attribute_json() {
+        let m = RestoreMessage {
+            message_id: "m".into(),
+            body: Some(Vec::new()),
+            message_attributes: vec![(b"k".to_vec(), b"[ 1 , \"&\" ]".to_vec())],
+            ..Default::default()
+        };
+        let v = restore_message_value(&m, 1);
+        assert_eq!(
+            String::from_utf8_lossy(&v[4..]),
+            r#"{"message_id":"m","body":"","md5_of_body":"","message_attributes":{"k":[1,"\u0026"]},"send_timestamp_millis":0,"available_at_millis":0,"visible_at_millis":0,"receive_count":0,"current_receipt_token":null,"queue_generation":1}"#
+        );
+    }
+}
