@@ -4,8 +4,8 @@
 //!
 //! Pipeline: read and validate `MANIFEST.json` (`manifest`) → walk each
 //! selected adapter's directory and turn files into records (one module
-//! per adapter: `dynamodb`, `s3`; Redis and SQS plug into
-//! `encoder_for` the same way) → sort by full encoded key within a memory
+//! per adapter: `dynamodb`, `s3`, `sqs`; Redis plugs into `encoder_for`
+//! the same way) → sort by full encoded key within a memory
 //! budget (`sorter`) → stream the entries into an unnamed file in OUT's
 //! directory, hashing as they go (`output`) → index that file with the
 //! decoder and compare it with the input tree (`selftest`) → publish it
@@ -14,13 +14,16 @@
 //! The input tree is read through `fsio`, which never follows a symlink
 //! and never opens anything but single-link regular files.
 //!
-//! Adding an adapter (Redis, SQS) is one module plus one line in
+//! Adding an adapter (Redis) is one module plus one line in
 //! `encoder_for`: `fn encode(root: &Dir, ctx: &mut Ctx)` walks the
 //! adapter directory with `fsio`, reads many small files on every core
-//! through `par::Window`, builds records with the encoders in
+//! through `par::Window` (or, like `sqs`, a few large files directly),
+//! builds records with the encoders in
 //! `crate::adapters`, and hands them to `ctx.add` (value bytes) or
 //! `ctx.add_file` (a byte range of an input file, copied at write time);
-//! anything the decoder would not have written is refused with `ctx.tree`.
+//! anything the decoder would not have written is refused with `ctx.tree`
+//! (`sqs` keeps upstream's leniency for stray files: the self-test
+//! reports them).
 //! `KEYMAP.jsonl` lines parse with `keymap`; the manifest's producer-mode
 //! guards and the self-test already cover all four adapters.
 
@@ -139,8 +142,8 @@ pub struct Report {
     pub runs: usize,
 }
 
-/// The adapter encoders `pack` has. Redis and SQS come as two more
-/// modules with the same signature.
+/// The adapter encoders `pack` has. Redis comes as one more module with
+/// the same signature.
 type Encoder = fn(&Dir, &mut Ctx) -> Result<(), PackError>;
 
 fn encoder_for(a: Adapter) -> Option<Encoder> {
