@@ -37,8 +37,9 @@ const RESTORE_GENERATION: u64 = 1;
 const QUEUE_JSON: &[u8] = b"_queue.json";
 const MESSAGES: &[u8] = b"messages.jsonl";
 /// Every message of a queue is held in memory (as upstream does), so the
-/// file is bounded only by memory.
-const MAX_MESSAGES_FILE: u64 = u64::MAX;
+/// file is bounded by memory rather than by the record cap; this bound only
+/// keeps the reader's arithmetic far from overflow.
+const MAX_MESSAGES_FILE: u64 = 1 << 48;
 
 /// The live adapter's HT-FIFO limits and settings (`adapter/sqs_partitioning.go`).
 const MAX_PARTITIONS: u32 = 32;
