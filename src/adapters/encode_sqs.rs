@@ -263,3 +263,161 @@ pub fn message_records(queue: &str, partition: Option<u32>, m: &MessageDef) -> V
         },
     ]
 }
+
+/// How long the live FIFO path honours a deduplication id (5 minutes).
+pub const FIFO_DEDUP_WINDOW_MILLIS: i64 = 5 * 60 * 1000;
+
+/// What a restore keeps of a dumped message (upstream `encode_sqs.go`,
+/// `sqsStoredMessage`): everything else is reset.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RestoreMessage {
+    pub message_id: String,
+    /// `None` when the dump line has no `body` member: Go then stores a nil
+    /// `[]byte`, which marshals as `null` rather than `""`.
+    pub body: Option<Vec<u8>>,
+    pub md5_of_body: String,
+    pub md5_of_message_attributes: String,
+    /// Attribute name → JSON text of its value, sorted by name, names unique.
+    pub message_attributes: Vec<(Vec<u8>, Vec<u8>)>,
+    pub sender_id: String,
+    pub send_timestamp_millis: i64,
+    pub available_at_millis: i64,
+    pub message_group_id: String,
+    pub message_deduplication_id: String,
+    pub sequence_number: u64,
+    pub dead_letter_source_arn: String,
+}
+
+/// The stored message JSON a restore writes, byte for byte as upstream's
+/// encoder marshals it: visibility state reset (`visible_at_millis` and
+/// `receive_count` 0, `first_receive_millis` omitted, receipt token
+/// `null`), the given generation, and the `omitempty` fields left out when
+/// empty. (Unlike [`message_value`], which writes every field the way the
+/// live adapter's fixtures need.)
+pub fn restore_message_value(m: &RestoreMessage, generation: u64) -> Vec<u8> {
+    let mut out = MESSAGE_MAGIC.to_vec();
+    let mut w = JsonWriter::compact(&mut out, true);
+    let optional = |w: &mut JsonWriter<'_>, k: &str, v: &str| {
+        if !v.is_empty() {
+            w.key(k.as_bytes());
+            w.string(v.as_bytes());
+        }
+    };
+    w.begin_object();
+    w.key(b"message_id");
+    w.string(m.message_id.as_bytes());
+    w.key(b"body");
+    match &m.body {
+        Some(b) => w.string(STANDARD.encode(b).as_bytes()),
+        None => w.null(),
+    }
+    w.key(b"md5_of_body");
+    w.string(m.md5_of_body.as_bytes());
+    optional(&mut w, "md5_of_message_attributes", &m.md5_of_message_attributes);
+    if !m.message_attributes.is_empty() {
+        w.key(b"message_attributes");
+        w.begin_object();
+        for (k, v) in &m.message_attributes {
+            w.key(k);
+            if w.raw(v).is_err() {
+                // Callers hand over validated JSON; keep the output valid
+                // regardless.
+                w.null();
+            }
+        }
+        w.end_object();
+    }
+    optional(&mut w, "sender_id", &m.sender_id);
+    for (k, v) in [
+        ("send_timestamp_millis", m.send_timestamp_millis),
+        ("available_at_millis", m.available_at_millis),
+        ("visible_at_millis", 0),
+        ("receive_count", 0),
+    ] {
+        w.key(k.as_bytes());
+        w.i64(v);
+    }
+    w.key(b"current_receipt_token");
+    w.null();
+    w.key(b"queue_generation");
+    w.u64(generation);
+    optional(&mut w, "message_group_id", &m.message_group_id);
+    optional(&mut w, "message_deduplication_id", &m.message_deduplication_id);
+    if m.sequence_number != 0 {
+        w.key(b"sequence_number");
+        w.u64(m.sequence_number);
+    }
+    optional(&mut w, "dead_letter_source_arn", &m.dead_letter_source_arn);
+    w.end_object();
+    out
+}
+
+/// A partitioned queue's deduplication row key:
+/// `prefix‖p|Q|‖BE32(partition)‖BE64(gen)‖G|D`. The `|` between the
+/// group and dedup segments keeps distinct pairs apart.
+pub fn msg_partitioned_dedup_key(
+    name: &str,
+    partition: u32,
+    generation: u64,
+    group_id: &str,
+    dedup_id: &str,
+) -> Vec<u8> {
+    cat(&[
+        MSG_DEDUP_PREFIX,
+        &queue_part(name, Some(partition), generation),
+        q(group_id).as_bytes(),
+        b"|",
+        q(dedup_id).as_bytes(),
+    ])
+}
+
+/// The FIFO deduplication record (`sqsFifoDedupRecord`): who owns the id
+/// and until when (`send_ts` + 5 minutes, wrapping like Go's `int64`).
+pub fn fifo_dedup_value(message_id: &str, send_timestamp_millis: i64, sequence: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut w = JsonWriter::compact(&mut out, true);
+    w.begin_object();
+    w.key(b"message_id");
+    w.string(message_id.as_bytes());
+    w.key(b"send_timestamp_ms");
+    w.i64(send_timestamp_millis);
+    w.key(b"expires_at_millis");
+    w.i64(send_timestamp_millis.wrapping_add(FIFO_DEDUP_WINDOW_MILLIS));
+    if sequence != 0 {
+        w.key(b"original_sequence");
+        w.u64(sequence);
+    }
+    w.end_object();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dedup_record_expiry_wraps_like_go() {
+        let v = fifo_dedup_value("m<", i64::MAX, 0);
+        let want = format!(
+            r#"{{"message_id":"m\u003c","send_timestamp_ms":{},"expires_at_millis":{}}}"#,
+            i64::MAX,
+            i64::MIN + FIFO_DEDUP_WINDOW_MILLIS - 1
+        );
+        assert_eq!(String::from_utf8(v).unwrap(), want);
+    }
+
+    #[test]
+    fn restore_value_compacts_attribute_json() {
+        let m = RestoreMessage {
+            message_id: "m".into(),
+            body: Some(Vec::new()),
+            message_attributes: vec![(b"k".to_vec(), b"[ 1 , \"&\" ]".to_vec())],
+            ..Default::default()
+        };
+        let v = restore_message_value(&m, 1);
+        assert_eq!(
+            String::from_utf8_lossy(&v[4..]),
+            r#"{"message_id":"m","body":"","md5_of_body":"","message_attributes":{"k":[1,"\u0026"]},"send_timestamp_millis":0,"available_at_millis":0,"visible_at_millis":0,"receive_count":0,"current_receipt_token":null,"queue_generation":1}"#
+        );
+    }
+}

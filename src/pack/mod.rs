@@ -4,7 +4,8 @@
 //!
 //! Pipeline: read and validate `MANIFEST.json` (`manifest`) → walk each
 //! selected adapter's directory and turn files into records (one module
-//! per adapter: `dynamodb`, `s3`, `redis`, `sqs`, chosen by `encoder_for`) → sort by full encoded key within a memory
+//! per adapter: `dynamodb`, `s3`, `redis`, `sqs`, chosen by
+//! `encoder_for`) → sort by full encoded key within a memory
 //! budget (`sorter`) → stream the entries into an unnamed file in OUT's
 //! directory, hashing as they go (`output`) → index that file with the
 //! decoder and compare it with the input tree (`selftest`) → publish it
@@ -13,13 +14,15 @@
 //! The input tree is read through `fsio`, which never follows a symlink
 //! and never opens anything but single-link regular files.
 //!
-//! Adding an adapter (Redis, SQS) is one module plus one line in
-//! `encoder_for`: `fn encode(root: &Dir, ctx: &mut Ctx)` walks the
+//! An adapter is one module plus one line in `encoder_for`: `fn encode(root: &Dir, ctx: &mut Ctx)` walks the
 //! adapter directory with `fsio`, reads many small files on every core
-//! through `par::Window`, builds records with the encoders in
+//! through `par::Window` (or, like `sqs`, a few large files directly),
+//! builds records with the encoders in
 //! `crate::adapters`, and hands them to `ctx.add` (value bytes) or
 //! `ctx.add_file` (a byte range of an input file, copied at write time);
-//! anything the decoder would not have written is refused with `ctx.tree`.
+//! anything the decoder would not have written is refused with `ctx.tree`
+//! (`sqs` keeps upstream's leniency for stray files: the self-test
+//! reports them).
 //! `KEYMAP.jsonl` lines parse with `keymap`; the manifest's producer-mode
 //! guards and the self-test already cover all four adapters.
 
@@ -34,6 +37,7 @@ mod redis;
 mod s3;
 mod selftest;
 mod sorter;
+mod sqs;
 
 pub use info::{sidecar_path, EncodeInfo};
 
@@ -138,16 +142,15 @@ pub struct Report {
     pub runs: usize,
 }
 
-/// The adapter encoders `pack` has. Redis and SQS come as two more
-/// modules with the same signature.
+/// The adapter encoders `pack` has, one module each.
 type Encoder = fn(&Dir, &mut Ctx) -> Result<(), PackError>;
 
-fn encoder_for(a: Adapter) -> Option<Encoder> {
+fn encoder_for(a: Adapter) -> Encoder {
     match a {
-        Adapter::DynamoDb => Some(dynamodb::encode),
-        Adapter::S3 => Some(s3::encode),
-        Adapter::Redis => Some(redis::encode),
-        Adapter::Sqs => None,
+        Adapter::DynamoDb => dynamodb::encode,
+        Adapter::S3 => s3::encode,
+        Adapter::Redis => redis::encode,
+        Adapter::Sqs => sqs::encode,
     }
 }
 
@@ -422,17 +425,7 @@ impl<'o> Plan<'o> {
                 Some(k) => return Err(at(format!("is {}, not a directory", k.describe()))),
             }
             let dir = self.root.open_dir(name).map_err(|e| at(e.to_string()))?;
-            match encoder_for(a) {
-                Some(encode) => encode(&dir, &mut ctx)?,
-                None => {
-                    if dir.entries().map_err(|e| at(e.to_string()))?.next().is_some() {
-                        return Err(at(format!(
-                            "packing {} is not supported yet; leave it out with --adapter",
-                            a.name()
-                        )));
-                    }
-                }
-            }
+            encoder_for(a)(&dir, &mut ctx)?;
         }
         Ok(ctx.s3_keymaps)
     }

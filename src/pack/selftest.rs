@@ -324,14 +324,17 @@ fn compare_file(
         Err(e) => return Ok((Verdict::Rejected(e), 0)),
     };
     let touched = want.len() as u64;
-    // Redis files may hold the same data in another form (see
-    // `redis::same_data`), possibly of another size.
-    let redis = rel.starts_with(b"redis/");
-    if touched != id.size && !redis {
+    // Redis files and SQS messages may hold the same data in another form
+    // (see `redis::same_data`, `sqs::same_data`), possibly of another size.
+    let by_content = rel.starts_with(b"redis/") || rel.starts_with(b"sqs/");
+    if touched != id.size && !by_content {
         return Ok((Verdict::Differ, touched));
     }
     let have = read_all(f, id, id.size).map_err(|e| io_err(rel, e))?;
-    if have == want || (redis && super::redis::same_data(rel, &have, &want)) {
+    if have == want
+        || (by_content
+            && (super::redis::same_data(rel, &have, &want) || super::sqs::same_data(rel, &have, &want)))
+    {
         return Ok((Verdict::Equal, touched));
     }
     // An S3 rename tracker: the same lines in any order.

@@ -28,7 +28,7 @@ const GO_STD: GeneralPurpose = GeneralPurpose::new(
 
 /// One JSON value: its kind and where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Tok {
+pub(super) enum Tok {
     /// Inner bytes of a string (between the quotes, escapes undecoded).
     Str(Range<usize>),
     Num(Range<usize>),
@@ -39,7 +39,7 @@ enum Tok {
 }
 
 impl Tok {
-    fn kind(&self) -> &'static str {
+    pub(super) fn kind(&self) -> &'static str {
         match self {
             Tok::Str(_) => "string",
             Tok::Num(_) => "number",
@@ -53,15 +53,15 @@ impl Tok {
 
 /// A tolerant lexer: it never panics, and finds the structure of valid JSON
 /// (the renderer validates first; the index accepts what it can walk).
-struct Lexer<'a> {
-    s: &'a [u8],
-    i: usize,
+pub(super) struct Lexer<'a> {
+    pub(super) s: &'a [u8],
+    pub(super) i: usize,
 }
 
-type R<T> = Result<T, String>;
+pub(super) type R<T> = Result<T, String>;
 
 impl<'a> Lexer<'a> {
-    fn ws(&mut self) {
+    pub(super) fn ws(&mut self) {
         while matches!(self.s.get(self.i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             self.i += 1;
         }
@@ -132,7 +132,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn value(&mut self) -> R<Tok> {
+    pub(super) fn value(&mut self) -> R<Tok> {
         self.ws();
         let start = self.i;
         let word = |l: &mut Self, w: &[u8]| {
@@ -162,7 +162,7 @@ impl<'a> Lexer<'a> {
 
     /// Calls `f(key inner bytes, value)` for each member of the object at
     /// the current position.
-    fn members(&mut self, mut f: impl FnMut(&'a [u8], Tok) -> R<()>) -> R<()> {
+    pub(super) fn members(&mut self, mut f: impl FnMut(&'a [u8], Tok) -> R<()>) -> R<()> {
         self.eat(b'{')?;
         self.ws();
         if self.s.get(self.i) == Some(&b'}') {
@@ -307,13 +307,13 @@ struct Fields {
     attributes: Vec<Range<usize>>,
 }
 
-fn type_error(tok: &Tok, field: &str, ty: &str) -> String {
+pub(super) fn type_error(tok: &Tok, field: &str, ty: &str) -> String {
     format!("json: cannot unmarshal {} into Go struct field .{field} of type {ty}", tok.kind())
 }
 
 /// An integer field's value (`None` for `null`); on failure, what Go
 /// would have called the value.
-fn int(json: &[u8], tok: &Tok, unsigned: bool) -> Result<Option<i128>, String> {
+pub(super) fn int(json: &[u8], tok: &Tok, unsigned: bool) -> Result<Option<i128>, String> {
     let r = match tok {
         Tok::Null(_) => return Ok(None),
         Tok::Num(r) => r.clone(),
@@ -330,7 +330,7 @@ fn int(json: &[u8], tok: &Tok, unsigned: bool) -> Result<Option<i128>, String> {
     v.map(Some).ok_or_else(|| format!("number {text}"))
 }
 
-fn int_error(what: String, field: &str, unsigned: bool) -> String {
+pub(super) fn int_error(what: String, field: &str, unsigned: bool) -> String {
     let ty = if unsigned { "uint64" } else { "int64" };
     format!("json: cannot unmarshal {what} into Go struct field .{field} of type {ty}")
 }
@@ -456,7 +456,7 @@ pub fn sort_key(json: &[u8]) -> R<SortKey> {
 
 /// Decodes a `[]byte` field: a standard-base64 string, or an array of
 /// byte values.
-fn bytes_of(json: &[u8], tok: &Tok, field: &str) -> R<Vec<u8>> {
+pub(super) fn bytes_of(json: &[u8], tok: &Tok, field: &str) -> R<Vec<u8>> {
     match tok {
         Tok::Str(r) => {
             let raw = &json[r.clone()];

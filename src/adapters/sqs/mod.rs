@@ -7,6 +7,7 @@
 //! queue's messages and keeps their offsets as a fragment file, whose
 //! lines are rendered from the mapping when read.
 
+pub mod dump;
 pub mod keys;
 pub mod message;
 pub mod render;
