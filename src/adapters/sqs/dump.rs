@@ -14,7 +14,10 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use super::message::{bytes_of, int, int_error, type_error, unquote, Lexer, Tok, R};
+use super::message::{
+    article, attribute_members, unquote, walk, Lexer, Shape, Tok, AVAILABLE_AT, DEDUP_ID, DLQ_SOURCE,
+    GROUP_ID, MD5_OF_ATTRIBUTES, MD5_OF_BODY, MESSAGE_ID, R, SENDER_ID, SEND_TS, SEQUENCE,
+};
 use crate::adapters::encode_sqs::RestoreMessage;
 use crate::codec::gojson::validate_json;
 use crate::keys::segment::b64url_nopad_decode;
@@ -86,95 +89,28 @@ fn syntax_error(src: &[u8], pos: usize) -> LineError {
     (line, detail)
 }
 
-/// Where a member of the dump struct goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Field {
-    Str(usize),
-    /// An `int64` (only the first two are kept).
-    Int(usize),
-    /// A `uint64` (only `sequence_number` is kept).
-    Uint(usize),
-    Partition,
-    Body,
-    Token,
-    Attributes,
-}
-
-const MESSAGE_ID: usize = 0;
-const MD5_OF_BODY: usize = 1;
-const MD5_OF_ATTRIBUTES: usize = 2;
-const SENDER_ID: usize = 3;
-const GROUP_ID: usize = 4;
-const DEDUP_ID: usize = 5;
-const DLQ_SOURCE: usize = 6;
-const SEND_TS: usize = 0;
-const AVAILABLE_AT: usize = 1;
-const SEQUENCE: usize = 1;
-
-/// upstream's `sqsMessageRecord`, member name → field.
-const FIELDS: [(&str, Field); 18] = [
-    ("message_id", Field::Str(MESSAGE_ID)),
-    ("body", Field::Body),
-    ("md5_of_body", Field::Str(MD5_OF_BODY)),
-    ("md5_of_message_attributes", Field::Str(MD5_OF_ATTRIBUTES)),
-    ("message_attributes", Field::Attributes),
-    ("sender_id", Field::Str(SENDER_ID)),
-    ("send_timestamp_millis", Field::Int(SEND_TS)),
-    ("available_at_millis", Field::Int(AVAILABLE_AT)),
-    ("visible_at_millis", Field::Int(2)),
-    ("receive_count", Field::Int(3)),
-    ("first_receive_millis", Field::Int(4)),
-    ("current_receipt_token", Field::Token),
-    ("queue_generation", Field::Uint(0)),
-    ("message_group_id", Field::Str(GROUP_ID)),
-    ("message_deduplication_id", Field::Str(DEDUP_ID)),
-    ("sequence_number", Field::Uint(SEQUENCE)),
-    ("dead_letter_source_arn", Field::Str(DLQ_SOURCE)),
-    ("partition", Field::Partition),
-];
-
-fn field_of(raw: &[u8]) -> Option<(&'static str, Field)> {
-    if let Some(&hit) = FIELDS.iter().find(|(n, _)| n.as_bytes() == raw) {
-        return Some(hit);
-    }
-    let key = unquote(raw);
-    FIELDS.iter().find(|(n, _)| key.eq_ignore_ascii_case(n.as_bytes())).copied()
-}
-
-/// The members of one message as the walk finds them.
-#[derive(Default)]
-struct Fields {
-    /// Inner ranges of the string fields (escapes undecoded).
-    strings: [Range<usize>; 7],
-    ints: [i64; 5],
-    uints: [u64; 2],
-    partition: Option<u32>,
-    body: Option<Vec<u8>>,
-    /// The `message_attributes` objects since the last `null` (Go merges a
-    /// repeated object into the same map).
-    attributes: Vec<Range<usize>>,
-}
-
-/// One message value (already known to be valid JSON).
+/// One message value (already known to be valid JSON), filled the way the
+/// decoder's reader fills a stored record, with the dump's field types.
 fn parse_message(json: &[u8]) -> R<(RestoreMessage, Option<u32>)> {
-    let mut f = Fields::default();
     let mut lx = Lexer { s: json, i: 0 };
-    match lx.value()? {
-        // Go decodes `null` into a struct as a no-op.
-        Tok::Null(_) => {}
-        Tok::Obj(_) => {
-            lx.i = 0;
-            lx.members(|key, tok| member(json, &mut f, key, tok))?;
-        }
-        other => return Err(format!("a message is a JSON object, not {}", article(other.kind()))),
+    lx.ws();
+    if !matches!(json.get(lx.i), Some(b'{' | b'n')) {
+        let tok = lx.value()?;
+        return Err(format!("a message is a JSON object, not {}", article(tok.kind())));
     }
+    let f = walk(json, true, Shape::Dump)?;
     let s = |i: usize| String::from_utf8_lossy(&unquote(&json[f.strings[i].clone()])).into_owned();
+    let mut attributes = BTreeMap::new();
+    // Go's map: the last value of a repeated name wins; sorted by bytes.
+    attribute_members(json, &f.attributes, |k, v| {
+        attributes.insert(k.into_owned(), v.to_vec());
+    })?;
     let message = RestoreMessage {
         message_id: s(MESSAGE_ID),
-        body: f.body.clone(),
+        body: f.body.map(|t| body(json, t)).transpose()?,
         md5_of_body: s(MD5_OF_BODY),
         md5_of_message_attributes: s(MD5_OF_ATTRIBUTES),
-        message_attributes: attributes(json, &f.attributes)?,
+        message_attributes: attributes.into_iter().collect(),
         sender_id: s(SENDER_ID),
         send_timestamp_millis: f.ints[SEND_TS],
         available_at_millis: f.ints[AVAILABLE_AT],
@@ -186,72 +122,14 @@ fn parse_message(json: &[u8]) -> R<(RestoreMessage, Option<u32>)> {
     Ok((message, f.partition))
 }
 
-fn article(kind: &str) -> String {
-    match kind {
-        "array" | "object" => format!("an {kind}"),
-        _ => format!("a {kind}"),
-    }
-}
-
-fn member(json: &[u8], f: &mut Fields, key: &[u8], tok: Tok) -> R<()> {
-    let Some((name, field)) = field_of(key) else { return Ok(()) };
-    match field {
-        Field::Str(i) => match tok {
-            Tok::Str(r) => f.strings[i] = r,
-            Tok::Null(_) => {}
-            other => return Err(type_error(&other, name, "string")),
-        },
-        Field::Int(i) => {
-            if let Some(v) = int(json, &tok, false).map_err(|t| int_error(t, name, false))? {
-                f.ints[i] = v as i64;
-            }
-        }
-        Field::Uint(i) => {
-            if let Some(v) = int(json, &tok, true).map_err(|t| int_error(t, name, true))? {
-                f.uints[i] = v as u64;
-            }
-        }
-        Field::Partition => f.partition = partition(json, &tok)?,
-        Field::Body => f.body = Some(body(json, tok)?),
-        Field::Token => match tok {
-            // Dropped on restore, but Go still decodes it.
-            Tok::Str(_) | Tok::Arr(_) => {
-                bytes_of(json, &tok, name)?;
-            }
-            Tok::Null(_) => {}
-            other => return Err(type_error(&other, name, "[]uint8")),
-        },
-        Field::Attributes => match tok {
-            Tok::Null(_) => f.attributes.clear(),
-            Tok::Obj(r) => f.attributes.push(r),
-            other => return Err(type_error(&other, name, "map[string]json.RawMessage")),
-        },
-    }
-    Ok(())
-}
-
-/// `partition` is a `*uint32`: `null` clears it.
-fn partition(json: &[u8], tok: &Tok) -> R<Option<u32>> {
-    let bad = |what: String| {
-        format!("json: cannot unmarshal {what} into Go struct field .partition of type uint32")
-    };
-    match int(json, tok, true).map_err(bad)? {
-        None => Ok(None),
-        Some(v) => u32::try_from(v).map(Some).map_err(|_| bad(format!("number {v}"))),
-    }
-}
-
 /// A body: a string's bytes, `null` as empty (Go's unmarshal of `null`
-/// into the string leaves it empty), or the `{"base64": …}` envelope.
+/// into the string leaves it empty), or the `{"base64": …}` envelope (the
+/// walk has refused every other kind).
 fn body(json: &[u8], tok: Tok) -> R<Vec<u8>> {
     match tok {
         Tok::Str(r) => Ok(unquote(&json[r]).into_owned()),
-        Tok::Null(_) => Ok(Vec::new()),
         Tok::Obj(r) => envelope(json, r),
-        other => Err(format!(
-            "body: a message body is a JSON string or {{\"base64\": …}}, not {}",
-            article(other.kind())
-        )),
+        _ => Ok(Vec::new()),
     }
 }
 
@@ -276,24 +154,6 @@ fn envelope(json: &[u8], r: Range<usize>) -> R<Vec<u8>> {
     let inner = text.ok_or("body: the {\"base64\": …} object has no base64 string")?;
     b64url_nopad_decode(&unquote(&json[inner]))
         .ok_or_else(|| "body: base64 is not unpadded base64url text".to_string())
-}
-
-/// The attribute map: names decoded, sorted by bytes, the last value of a
-/// repeated name kept (Go's map), values as their raw JSON text.
-fn attributes(json: &[u8], objects: &[Range<usize>]) -> R<Vec<(Vec<u8>, Vec<u8>)>> {
-    let mut map = BTreeMap::new();
-    for r in objects {
-        let mut lx = Lexer { s: &json[..r.end], i: r.start };
-        lx.members(|k, v| {
-            let raw = match v {
-                Tok::Str(r) => &json[r.start - 1..r.end + 1],
-                Tok::Num(r) | Tok::Obj(r) | Tok::Arr(r) | Tok::Bool(r) | Tok::Null(r) => &json[r],
-            };
-            map.insert(unquote(k).into_owned(), raw.to_vec());
-            Ok(())
-        })?;
-    }
-    Ok(map.into_iter().collect())
 }
 
 #[cfg(test)]

@@ -289,22 +289,45 @@ const STRINGS: [&str; 7] = [
     "dead_letter_source_arn",
 ];
 
-const MESSAGE_ID: usize = 0;
-const SEND_TS: usize = 0;
-const GENERATION: usize = 0;
-const SEQUENCE: usize = 1;
+/// Indices into [`Fields`]: `strings` (as [`STRINGS`]), `ints`, `uints`.
+pub(super) const MESSAGE_ID: usize = 0;
+pub(super) const MD5_OF_BODY: usize = 1;
+pub(super) const MD5_OF_ATTRIBUTES: usize = 2;
+pub(super) const SENDER_ID: usize = 3;
+pub(super) const GROUP_ID: usize = 4;
+pub(super) const DEDUP_ID: usize = 5;
+pub(super) const DLQ_SOURCE: usize = 6;
+pub(super) const SEND_TS: usize = 0;
+pub(super) const AVAILABLE_AT: usize = 1;
+pub(super) const GENERATION: usize = 0;
+pub(super) const SEQUENCE: usize = 1;
+
+/// Which struct a message object fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Shape {
+    /// The stored record: `body` and the receipt token are `[]byte`; there
+    /// is no `partition` member (Go ignores one).
+    Stored,
+    /// A `messages.jsonl` line of a dump: `body` is a string, `null` or
+    /// `{"base64": …}`, and `partition` is a `*uint32`.
+    Dump,
+}
 
 /// A message as the struct holds it, borrowing from the JSON text.
 #[derive(Default)]
-struct Fields {
-    strings: [Range<usize>; 7],
-    ints: [i64; 5],
-    uints: [u64; 2],
-    body: Option<Tok>,
-    token: Option<Tok>,
+pub(super) struct Fields {
+    pub(super) strings: [Range<usize>; 7],
+    pub(super) ints: [i64; 5],
+    pub(super) uints: [u64; 2],
+    /// The last `body` member (for a dump, a `null` one is kept: it reads
+    /// as an empty body, while no member at all is a nil one).
+    pub(super) body: Option<Tok>,
+    pub(super) token: Option<Tok>,
+    /// A dump's `partition` (`None` when absent or `null`).
+    pub(super) partition: Option<u32>,
     /// The `message_attributes` objects since the last `null` (Go merges
     /// repeated objects into one map).
-    attributes: Vec<Range<usize>>,
+    pub(super) attributes: Vec<Range<usize>>,
 }
 
 pub(super) fn type_error(tok: &Tok, field: &str, ty: &str) -> String {
@@ -344,42 +367,48 @@ enum Field {
     Body,
     Token,
     Attributes,
+    /// Only in a dump ([`Shape::Dump`]).
+    Partition,
 }
 
-const FIELDS: [(&str, Field); 17] = [
-    ("message_id", Field::Str(0)),
+/// upstream's `sqsMessageRecord` (plus the dump's `partition`), member
+/// name → field.
+const FIELDS: [(&str, Field); 18] = [
+    ("message_id", Field::Str(MESSAGE_ID)),
     ("body", Field::Body),
-    ("md5_of_body", Field::Str(1)),
-    ("md5_of_message_attributes", Field::Str(2)),
+    ("md5_of_body", Field::Str(MD5_OF_BODY)),
+    ("md5_of_message_attributes", Field::Str(MD5_OF_ATTRIBUTES)),
     ("message_attributes", Field::Attributes),
-    ("sender_id", Field::Str(3)),
-    ("send_timestamp_millis", Field::Int(0)),
-    ("available_at_millis", Field::Int(1)),
+    ("sender_id", Field::Str(SENDER_ID)),
+    ("send_timestamp_millis", Field::Int(SEND_TS)),
+    ("available_at_millis", Field::Int(AVAILABLE_AT)),
     ("visible_at_millis", Field::Int(2)),
     ("receive_count", Field::Int(3)),
     ("first_receive_millis", Field::Int(4)),
     ("current_receipt_token", Field::Token),
-    ("queue_generation", Field::Uint(0)),
-    ("message_group_id", Field::Str(4)),
-    ("message_deduplication_id", Field::Str(5)),
-    ("sequence_number", Field::Uint(1)),
-    ("dead_letter_source_arn", Field::Str(6)),
+    ("queue_generation", Field::Uint(GENERATION)),
+    ("message_group_id", Field::Str(GROUP_ID)),
+    ("message_deduplication_id", Field::Str(DEDUP_ID)),
+    ("sequence_number", Field::Uint(SEQUENCE)),
+    ("dead_letter_source_arn", Field::Str(DLQ_SOURCE)),
+    ("partition", Field::Partition),
 ];
 
-/// The field a member name selects: the exact name, else (Go's fallback)
-/// an ASCII-case-insensitive match of the decoded name.
-fn field_of(raw: &[u8]) -> Option<Field> {
-    if let Some(&(_, f)) = FIELDS.iter().find(|(n, _)| n.as_bytes() == raw) {
-        return Some(f);
+/// The field a member name selects, with its name: the exact name, else
+/// (Go's fallback) an ASCII-case-insensitive match of the decoded name.
+fn field_of(raw: &[u8]) -> Option<(&'static str, Field)> {
+    if let Some(&hit) = FIELDS.iter().find(|(n, _)| n.as_bytes() == raw) {
+        return Some(hit);
     }
     let key = unquote(raw);
-    FIELDS.iter().find(|(n, _)| key.eq_ignore_ascii_case(n.as_bytes())).map(|&(_, f)| f)
+    FIELDS.iter().find(|(n, _)| key.eq_ignore_ascii_case(n.as_bytes())).copied()
 }
 
-/// Walks the top-level object. `full`: check every field's type, as Go
-/// does; otherwise only the fields [`sort_key`] needs (the rest is left to
-/// the renderer, so a bad field fails `messages.jsonl`, not the index).
-fn walk(json: &[u8], full: bool) -> R<Fields> {
+/// Walks the top-level object (or `null`) as Go fills the struct of
+/// `shape`. `full`: check every field's type, as Go does; otherwise only
+/// the fields [`sort_key`] needs (the rest is left to the renderer, so a
+/// bad field fails `messages.jsonl`, not the index).
+pub(super) fn walk(json: &[u8], full: bool, shape: Shape) -> R<Fields> {
     let mut f = Fields::default();
     let mut lx = Lexer { s: json, i: 0 };
     lx.ws();
@@ -387,36 +416,49 @@ fn walk(json: &[u8], full: bool) -> R<Fields> {
         lx.i += 4;
     } else if json.get(lx.i) == Some(&b'{') {
         lx.members(|key, tok| {
-            let Some(field) = field_of(key) else { return Ok(()) };
-            let name = || FIELDS.iter().find(|(_, x)| *x == field).map_or("", |(n, _)| n);
+            let Some((name, field)) = field_of(key) else { return Ok(()) };
             match field {
                 Field::Str(i) if full || i == MESSAGE_ID => match tok {
                     Tok::Str(r) => f.strings[i] = r,
                     Tok::Null(_) => {}
-                    other => return Err(type_error(&other, name(), "string")),
+                    other => return Err(type_error(&other, name, "string")),
                 },
                 Field::Int(i) if full || i == SEND_TS => {
-                    if let Some(v) = int(json, &tok, false).map_err(|t| int_error(t, name(), false))? {
+                    if let Some(v) = int(json, &tok, false).map_err(|t| int_error(t, name, false))? {
                         f.ints[i] = v as i64;
                     }
                 }
                 Field::Uint(i) => {
-                    if let Some(v) = int(json, &tok, true).map_err(|t| int_error(t, name(), true))? {
+                    if let Some(v) = int(json, &tok, true).map_err(|t| int_error(t, name, true))? {
                         f.uints[i] = v as u64;
                     }
                 }
+                Field::Body if full && shape == Shape::Dump => match tok {
+                    Tok::Str(_) | Tok::Null(_) | Tok::Obj(_) => f.body = Some(tok),
+                    other => {
+                        return Err(format!(
+                            "body: a message body is a JSON string or {{\"base64\": …}}, not {}",
+                            article(other.kind())
+                        ))
+                    }
+                },
                 Field::Body | Field::Token if full => {
+                    // A dump drops the token, but Go still decodes it.
+                    if field == Field::Token && shape == Shape::Dump {
+                        bytes_of(json, &tok, name)?;
+                    }
                     let slot = if field == Field::Body { &mut f.body } else { &mut f.token };
                     match tok {
                         Tok::Null(_) => *slot = None,
                         Tok::Str(_) | Tok::Arr(_) => *slot = Some(tok),
-                        other => return Err(type_error(&other, name(), "[]uint8")),
+                        other => return Err(type_error(&other, name, "[]uint8")),
                     }
                 }
+                Field::Partition if shape == Shape::Dump => f.partition = partition(json, &tok)?,
                 Field::Attributes if full => match tok {
                     Tok::Null(_) => f.attributes.clear(),
                     Tok::Obj(r) => f.attributes.push(r),
-                    other => return Err(type_error(&other, name(), "map[string]json.RawMessage")),
+                    other => return Err(type_error(&other, name, "map[string]json.RawMessage")),
                 },
                 _ => {}
             }
@@ -433,6 +475,46 @@ fn walk(json: &[u8], full: bool) -> R<Fields> {
     Ok(f)
 }
 
+/// `partition` is a `*uint32`: `null` clears it.
+fn partition(json: &[u8], tok: &Tok) -> R<Option<u32>> {
+    let bad = |what: String| {
+        format!("json: cannot unmarshal {what} into Go struct field .partition of type uint32")
+    };
+    match int(json, tok, true).map_err(bad)? {
+        None => Ok(None),
+        Some(v) => u32::try_from(v).map(Some).map_err(|_| bad(format!("number {v}"))),
+    }
+}
+
+/// A JSON kind with its article ("an object", "a string").
+pub(super) fn article(kind: &str) -> String {
+    match kind {
+        "array" | "object" => format!("an {kind}"),
+        _ => format!("a {kind}"),
+    }
+}
+
+/// Calls `f(decoded name, raw JSON text of the value)` for every member of
+/// the `message_attributes` objects, in order.
+pub(super) fn attribute_members<'j>(
+    json: &'j [u8],
+    objects: &[Range<usize>],
+    mut f: impl FnMut(Cow<'j, [u8]>, &'j [u8]),
+) -> R<()> {
+    for r in objects {
+        let mut lx = Lexer { s: &json[..r.end], i: r.start };
+        lx.members(|k, v| {
+            let raw = match v {
+                Tok::Str(r) => &json[r.start - 1..r.end + 1],
+                Tok::Num(r) | Tok::Obj(r) | Tok::Arr(r) | Tok::Bool(r) | Tok::Null(r) => &json[r],
+            };
+            f(unquote(k), raw);
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
 /// What orders and filters a queue's messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SortKey {
@@ -445,7 +527,7 @@ pub struct SortKey {
 
 /// The index's read of a message's JSON (after the magic).
 pub fn sort_key(json: &[u8]) -> R<SortKey> {
-    let f = walk(json, false)?;
+    let f = walk(json, false, Shape::Stored)?;
     Ok(SortKey {
         send_ts: f.ints[SEND_TS],
         sequence: f.uints[SEQUENCE],
@@ -504,7 +586,7 @@ pub fn render_line(
     out: &mut Vec<u8>,
 ) -> R<()> {
     validate_json(json).map_err(|e| format!("invalid JSON: {e}"))?;
-    let f = walk(json, true)?;
+    let f = walk(json, true, Shape::Stored)?;
     let s = |i: usize| unquote(&json[f.strings[i].clone()]);
     let body = match &f.body {
         Some(t) => bytes_of(json, t, "body")?,
@@ -519,17 +601,7 @@ pub fn render_line(
         (None, _) => Vec::new(),
     };
     let mut attributes: Vec<(Cow<'_, [u8]>, &[u8])> = Vec::new();
-    for r in &f.attributes {
-        let mut lx = Lexer { s: &json[..r.end], i: r.start };
-        lx.members(|k, v| {
-            let raw = match v {
-                Tok::Str(r) => &json[r.start - 1..r.end + 1],
-                Tok::Num(r) | Tok::Obj(r) | Tok::Arr(r) | Tok::Bool(r) | Tok::Null(r) => &json[r],
-            };
-            attributes.push((unquote(k), raw));
-            Ok(())
-        })?;
-    }
+    attribute_members(json, &f.attributes, |k, v| attributes.push((k, v)))?;
 
     let mut w = JsonWriter::compact(out, false);
     w.begin_object();
