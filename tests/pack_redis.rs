@@ -11,17 +11,7 @@ use std::path::Path;
 use pack_util::*;
 use sha2::{Digest, Sha256};
 
-/// `pack.md` §5.5's timestamp.
-const T: u64 = 0x018F_D118_9400_0003;
-
-fn hex(s: &str) -> Vec<u8> {
-    let d: String = s.split_whitespace().collect();
-    (0..d.len()).step_by(2).map(|i| u8::from_str_radix(&d[i..i + 2], 16).unwrap()).collect()
-}
-
-fn show(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+const T: u64 = SPEC_T;
 
 /// The full encoded key of a user key (`pack.md` §5.1).
 fn full_key(user_key: &[u8]) -> Vec<u8> {
@@ -35,29 +25,9 @@ fn payload(records: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
     let mut out = b"EKVPBBL1".to_vec();
     out.extend_from_slice(&T.to_le_bytes());
     for (k, v) in rs {
-        out.extend_from_slice(&((k.len() + 8) as u64).to_le_bytes());
-        out.extend_from_slice(&full_key(&k));
-        out.extend_from_slice(&((v.len() + 9) as u64).to_le_bytes());
-        out.extend_from_slice(&[0; 9]);
-        out.extend_from_slice(&v);
+        out.extend(entry(&k, &v));
     }
     out
-}
-
-/// Packs `files` through the binary (self-test on) and returns the payload.
-fn pack_files(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let tmp = tempfile::tempdir().unwrap();
-    let tree = tmp.path().join("tree");
-    make_tree(&tree, T, files);
-    let out = tmp.path().join("out.fsm");
-    let o = run(&["pack", tree.to_str().unwrap(), out.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let bytes = std::fs::read(&out).unwrap();
-    let info: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(tmp.path().join("out.fsm.encode_info.json")).unwrap()).unwrap();
-    assert_eq!(info["output_fsm_sha256"], show(&Sha256::digest(&bytes)));
-    assert_eq!(info["self_test"], serde_json::json!({"ran": true, "matched": true}));
-    bytes
 }
 
 fn rec(k: &[u8], v: &[u8]) -> (Vec<u8>, Vec<u8>) {

@@ -19,14 +19,12 @@ use std::sync::Arc;
 
 use super::fsio::{Dir, Kind};
 use super::par::{with_pipeline, Job};
-use super::{tree_error, Ctx, PackError, MAX_DOCUMENT};
+use super::{tree_error, Ctx, PackError, MAX_DOCUMENT, RESTORE_GENERATION};
 use crate::adapters::encode::{ddb_item_records, ddb_schema_records, AttrValue, GsiDef, Record, TableDef};
 use crate::codec::gostruct::GoObject;
 use crate::codec::number::canonical_number;
 use crate::keys::segment::{encode_binary_segment_into, encode_segment, encode_segment_into};
 
-/// Generation stamped on everything `pack` writes.
-const RESTORE_GENERATION: u64 = 1;
 /// `key_encoding_version` of the ordered key codec.
 const ORDERED_KEYS: u64 = 2;
 

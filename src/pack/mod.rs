@@ -63,6 +63,9 @@ const MAX_DOCUMENT: u64 = sorter::MAX_USER_VALUE as u64;
 /// `encoder_version` in the sidecar.
 pub const ENCODER_VERSION: &str = concat!("fsmfs-", env!("CARGO_PKG_VERSION"));
 
+/// Generation stamped on everything `pack` writes (`pack.md` §11.1).
+const RESTORE_GENERATION: u64 = 1;
+
 /// Default `--memory-budget`.
 pub const DEFAULT_MEMORY_BUDGET: usize = 1 << 30;
 

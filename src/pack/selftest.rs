@@ -324,31 +324,46 @@ fn compare_file(
         Err(e) => return Ok((Verdict::Rejected(e), 0)),
     };
     let touched = want.len() as u64;
-    // Redis files and SQS messages may hold the same data in another form
-    // (see `redis::same_data`, `sqs::same_data`), possibly of another size.
-    let by_content = rel.starts_with(b"redis/") || rel.starts_with(b"sqs/");
-    if touched != id.size && !by_content {
+    let rule = content_rule(rel, keymaps);
+    if touched != id.size && rule.is_none() {
         return Ok((Verdict::Differ, touched));
     }
     let have = read_all(f, id, id.size).map_err(|e| io_err(rel, e))?;
-    if have == want
-        || (by_content
-            && (super::redis::same_data(rel, &have, &want) || super::sqs::same_data(rel, &have, &want)))
-    {
+    if have == want || rule.is_some_and(|same| same(rel, &have, &want)) {
         return Ok((Verdict::Equal, touched));
     }
-    // An S3 rename tracker: the same lines in any order.
-    if keymaps.iter().any(|k| k == rel) {
-        fn lines(b: &[u8]) -> Vec<&[u8]> {
-            let mut v: Vec<&[u8]> = b.split(|&c| c == b'\n').collect();
-            v.sort();
-            v
-        }
-        if have.ends_with(b"\n") == want.ends_with(b"\n") && lines(&have) == lines(&want) {
-            return Ok((Verdict::Equal, touched));
-        }
-    }
     Ok((Verdict::Differ, touched))
+}
+
+/// Decides whether an input file and its decoded counterpart hold the same
+/// data: `(path, input, decoded)`.
+type SameData = fn(&[u8], &[u8], &[u8]) -> bool;
+
+/// Files that may hold the input's data in another form, and how to tell:
+/// rename trackers whose line order carries nothing (S3's, which upstream
+/// writes in random order, and Redis's), Redis files and SQS messages
+/// (see `redis::same_data`, `sqs::same_data`). Everything else must match
+/// byte for byte.
+fn content_rule(rel: &[u8], keymaps: &[Vec<u8>]) -> Option<SameData> {
+    if rel == super::redis::KEYMAP_PATH || keymaps.iter().any(|k| k == rel) {
+        Some(same_lines)
+    } else if rel.starts_with(b"redis/") {
+        Some(super::redis::same_data)
+    } else if rel.starts_with(b"sqs/") {
+        Some(super::sqs::same_data)
+    } else {
+        None
+    }
+}
+
+/// The same lines in any order (and the same final newline).
+fn same_lines(_rel: &[u8], a: &[u8], b: &[u8]) -> bool {
+    fn lines(b: &[u8]) -> Vec<&[u8]> {
+        let mut v: Vec<&[u8]> = b.split(|&c| c == b'\n').collect();
+        v.sort();
+        v
+    }
+    a.ends_with(b"\n") == b.ends_with(b"\n") && lines(a) == lines(b)
 }
 
 fn stream_equal(
@@ -378,4 +393,22 @@ fn stream_equal(
         off += n as u64;
     }
     Ok(Verdict::Equal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rename_trackers_compare_as_line_sets() {
+        let km = super::super::redis::KEYMAP_PATH;
+        assert!(content_rule(km, &[]).is_some_and(|same| same(km, b"a\nb\n", b"b\na\n")));
+        assert!(!same_lines(km, b"a\nb\n", b"a\nc\n"));
+        assert!(!same_lines(km, b"a\nb\n", b"b\na"));
+        let s3 = b"s3/b/KEYMAP.jsonl".to_vec();
+        assert!(content_rule(&s3, std::slice::from_ref(&s3)).is_some());
+        // An S3 file that is not a tracker, and DynamoDB, match by bytes only.
+        assert!(content_rule(b"s3/b/KEYMAP.jsonl", &[]).is_none());
+        assert!(content_rule(b"dynamodb/t/_schema.json", &[]).is_none());
+    }
 }

@@ -23,7 +23,8 @@ use sha2::{Digest, Sha256};
 
 use super::dynamodb::join;
 use super::fsio::{Dir, FileError, Kind};
-use super::{Ctx, PackError, MAX_DOCUMENT};
+use super::info::hex;
+use super::{Ctx, PackError, MAX_DOCUMENT, RESTORE_GENERATION};
 use crate::adapters::encode::Record;
 use crate::adapters::encode_sqs::{
     fifo_dedup_value, msg_data_key, msg_dedup_key, msg_index_key, msg_partitioned_dedup_key, queue_records,
@@ -32,8 +33,6 @@ use crate::adapters::encode_sqs::{
 use crate::adapters::sqs::dump::{parse_messages, DumpMessage, LineError};
 use crate::codec::gostruct::GoObject;
 
-/// Generation stamped on everything `pack` writes.
-const RESTORE_GENERATION: u64 = 1;
 const QUEUE_JSON: &[u8] = b"_queue.json";
 const MESSAGES: &[u8] = b"messages.jsonl";
 /// Every message of a queue is held in memory (as upstream does), so the
@@ -343,8 +342,7 @@ fn resolved_dedup_id(q: &QueueDef, m: &DumpMessage) -> Option<String> {
     if !q.content_based_dedup {
         return None;
     }
-    let digest = Sha256::digest(m.message.body.as_deref().unwrap_or_default());
-    Some(digest.iter().map(|b| format!("{b:02x}")).collect())
+    Some(hex(&Sha256::digest(m.message.body.as_deref().unwrap_or_default())))
 }
 
 /// One message's data row, its visibility and age index rows (visible at

@@ -11,6 +11,53 @@ use fsmfs::pack::{self, Options, PackError, Report};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_fsmfs");
 
+/// `pack.md` §5.5's timestamp: physical 2024-06-01T00:00:00Z, logical 3.
+pub const SPEC_T: u64 = 0x018F_D118_9400_0003;
+
+/// Bytes from hex text (whitespace ignored).
+pub fn hex(s: &str) -> Vec<u8> {
+    let d: String = s.split_whitespace().collect();
+    (0..d.len()).step_by(2).map(|i| u8::from_str_radix(&d[i..i + 2], 16).unwrap()).collect()
+}
+
+/// Lowercase hex of `b`.
+pub fn show(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// §5.1 entry at [`SPEC_T`]: u64le(K) ‖ key ‖ u64be(^T) ‖ u64le(V) ‖ 00 ‖
+/// u64le(0) ‖ value.
+pub fn entry(user_key: &[u8], value: &[u8]) -> Vec<u8> {
+    let mut e = Vec::new();
+    e.extend_from_slice(&((user_key.len() + 8) as u64).to_le_bytes());
+    e.extend_from_slice(user_key);
+    e.extend_from_slice(&(!SPEC_T).to_be_bytes());
+    e.extend_from_slice(&((value.len() + 9) as u64).to_le_bytes());
+    e.extend_from_slice(&[0; 9]);
+    e.extend_from_slice(value);
+    e
+}
+
+/// Packs `files` (with a manifest at [`SPEC_T`]) through the binary and
+/// returns the payload; checks that the sidecar has its SHA-256 and
+/// timestamp and that the self-test ran and matched.
+pub fn pack_files(files: &[(&str, &[u8])]) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = tmp.path().join("tree");
+    make_tree(&tree, SPEC_T, files);
+    let out = tmp.path().join("out.fsm");
+    let o = run(&["pack", tree.to_str().unwrap(), out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bytes = std::fs::read(&out).unwrap();
+    let info: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("out.fsm.encode_info.json")).unwrap()).unwrap();
+    assert_eq!(info["output_fsm_sha256"], show(&Sha256::digest(&bytes)));
+    assert_eq!(info["last_commit_ts"], SPEC_T);
+    assert_eq!(info["self_test"], serde_json::json!({"ran": true, "matched": true}));
+    bytes
+}
+
 pub fn golden(case: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(case)
 }
