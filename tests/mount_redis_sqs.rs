@@ -7,6 +7,7 @@
 //! print a note and pass, except under `CI=true`, where they fail.
 
 mod common;
+mod fuse_util;
 #[path = "redis_sqs_snapshots/mod.rs"]
 mod snapshots;
 
@@ -16,68 +17,11 @@ use std::fs;
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::time::Duration;
 
 use fsmfs::adapters::encode_redis::*;
 use fsmfs::index::DecodeOptions;
+use fuse_util::*;
 use sha2::{Digest, Sha256};
-
-const BIN: &str = env!("CARGO_BIN_EXE_fsmfs");
-
-fn have(bin: &str) -> bool {
-    Command::new("sh").arg("-c").arg(format!("command -v {bin}")).output().is_ok_and(|o| o.status.success())
-}
-
-fn is_root() -> bool {
-    // SAFETY: geteuid cannot fail.
-    unsafe { libc::geteuid() == 0 }
-}
-
-fn fuse_ready() -> bool {
-    let ok = Path::new("/dev/fuse").exists() && (is_root() || have("fusermount3"));
-    if !ok {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but mount tests cannot run");
-        eprintln!("note: skipping mount test (no /dev/fuse or fusermount3)");
-    }
-    ok
-}
-
-fn is_mounted(mp: &Path) -> bool {
-    let want = mp.canonicalize().unwrap_or(mp.to_path_buf());
-    let info = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    info.lines().any(|l| l.split(' ').nth(4) == Some(&*want.to_string_lossy()))
-}
-
-fn fsmfs(args: &[&OsStr]) -> Output {
-    Command::new(BIN).args(args).env_remove("RUST_LOG").output().unwrap()
-}
-
-/// A background mount; unmounted (and its daemon reaped) on drop.
-struct Mounted {
-    mp: PathBuf,
-    pid: i32,
-}
-
-impl Drop for Mounted {
-    fn drop(&mut self) {
-        if is_mounted(&self.mp) {
-            let _ = if is_root() {
-                Command::new("umount").arg("-l").arg(&self.mp).output()
-            } else {
-                Command::new("fusermount3").args(["-u", "-z"]).arg(&self.mp).output()
-            };
-        }
-        for _ in 0..250 {
-            let mut status = 0;
-            // SAFETY: `status` is a valid out pointer.
-            if unsafe { libc::waitpid(self.pid, &mut status, libc::WNOHANG) } != 0 {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
 
 fn flags(o: &DecodeOptions) -> Vec<&'static str> {
     let mut v = Vec::new();
@@ -91,25 +35,6 @@ fn flags(o: &DecodeOptions) -> Vec<&'static str> {
         }
     }
     v
-}
-
-fn mount(snap: &Path, mp: &Path, extra: &[&str]) -> Mounted {
-    // SAFETY: plain prctl with integer arguments (reap the daemon).
-    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
-    fs::create_dir_all(mp).unwrap();
-    let mut args: Vec<&OsStr> = vec![OsStr::new("-v"), OsStr::new("mount"), snap.as_os_str(), mp.as_os_str()];
-    args.extend(extra.iter().map(OsStr::new));
-    let o = fsmfs(&args);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success(), "mount failed: {err}");
-    let pid = err
-        .split("(pid ")
-        .nth(1)
-        .and_then(|r| r.split(')').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no daemon pid in: {err}"));
-    assert!(is_mounted(mp));
-    Mounted { mp: mp.to_path_buf(), pid }
 }
 
 fn extract(snap: &Path, out: &Path, extra: &[&str]) {
@@ -169,7 +94,7 @@ fn assert_same_tree(name: &str, extracted: &Path, mounted: &Path) {
 
 #[test]
 fn every_golden_snapshot_mounts_as_extracted() {
-    if !fuse_ready() {
+    if !fuse_ready(&[]) {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -208,7 +133,7 @@ fn read_chunked(path: &Path, chunk: usize, start: u64) -> Vec<u8> {
 
 #[test]
 fn large_aggregated_files_read_in_pieces() {
-    if !fuse_ready() {
+    if !fuse_ready(&[]) {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -248,7 +173,7 @@ fn large_aggregated_files_read_in_pieces() {
 
 #[test]
 fn a_broken_member_fails_only_its_file() {
-    if !fuse_ready() {
+    if !fuse_ready(&[]) {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

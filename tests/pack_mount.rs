@@ -4,39 +4,18 @@
 //! Needs FUSE (and rsync); without it the test prints a note and passes,
 //! except under `CI=true`.
 
+mod fuse_util;
 mod pack_util;
 
 use std::path::Path;
 use std::process::Command;
 
+use fuse_util::{fuse_ready, mount};
 use pack_util::*;
-
-fn have(bin: &str) -> bool {
-    Command::new("sh").arg("-c").arg(format!("command -v {bin}")).output().is_ok_and(|o| o.status.success())
-}
-
-fn fuse_ready() -> bool {
-    let root = unsafe { libc::geteuid() } == 0;
-    let ok = Path::new("/dev/fuse").exists() && (root || have("fusermount3")) && have("rsync");
-    if !ok {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but FUSE or rsync is missing");
-        eprintln!("note: skipping pack-from-mount test (no FUSE or rsync)");
-    }
-    ok
-}
-
-struct Mounted(std::path::PathBuf);
-
-impl Drop for Mounted {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
-        let _ = Command::new("umount").arg("-l").arg(&self.0).output();
-    }
-}
 
 #[test]
 fn pack_from_a_live_mount_and_an_rsync_copy() {
-    if !fuse_ready() {
+    if !fuse_ready(&["rsync"]) {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -48,10 +27,7 @@ fn pack_from_a_live_mount_and_an_rsync_copy() {
     pack_lib(&tree, &want).unwrap();
 
     let mp = tmp.path().join("mnt");
-    std::fs::create_dir(&mp).unwrap();
-    let o = Command::new(BIN).arg("mount").arg(&demo).arg(&mp).output().unwrap();
-    assert!(o.status.success(), "mount: {}", stderr(&o));
-    let _guard = Mounted(mp.clone());
+    let _mounted = mount(&demo, &mp, &[]);
 
     let from_mount = tmp.path().join("mount.fsm");
     let r = run(&["pack", mp.to_str().unwrap(), from_mount.to_str().unwrap()]);
