@@ -7,32 +7,17 @@
 
 #[path = "support/rng.rs"]
 mod rng;
+#[path = "support/sorted.rs"]
+mod sorted;
 
 use std::io::{BufWriter, Write};
 
 use fsmfs::adapters::encode_redis::*;
 use fsmfs::adapters::encode_sqs::*;
-use fsmfs::container::writer::{encode_key, StreamWriter};
 use rng::Rng;
+use sorted::Sorted;
 
 const TS: u64 = 1_795_161_600_000 << 16;
-
-/// Asserts the sorted order every real writer produces.
-struct Sorted<W: Write> {
-    w: StreamWriter<W>,
-    last: Vec<u8>,
-    rows: u64,
-}
-
-impl<W: Write> Sorted<W> {
-    fn put(&mut self, user_key: &[u8], body: &[u8]) {
-        let k = encode_key(user_key, TS);
-        assert!(k > self.last, "generator emitted keys out of order");
-        self.w.entry(&k, &[&[0u8; 9][..], body]).expect("write");
-        self.last = k;
-        self.rows += 1;
-    }
-}
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -40,11 +25,7 @@ fn main() {
     let scale: u64 = args.next().map_or(1, |v| v.parse().expect("SCALE"));
     let (hashes, fields, entries, messages) = (10_000 * scale, 100u64, 1_000_000 * scale, 1_000_000 * scale);
     let file = std::fs::File::create(&out).expect("create output");
-    let mut w = Sorted {
-        w: StreamWriter::new(BufWriter::with_capacity(8 << 20, file), TS).expect("write"),
-        last: Vec::new(),
-        rows: 0,
-    };
+    let mut w = Sorted::new(BufWriter::with_capacity(8 << 20, file), TS);
     let mut rng = Rng(0x5eed_4ed1_5005);
 
     // Hashes: `!hs|fld|` rows of every hash, then their metas.

@@ -7,32 +7,17 @@
 
 #[path = "support/rng.rs"]
 mod rng;
+#[path = "support/sorted.rs"]
+mod sorted;
 
 use std::io::{BufWriter, Write};
 
 use fsmfs::adapters::encode::*;
-use fsmfs::container::writer::{encode_key, StreamWriter};
 use rng::Rng;
+use sorted::Sorted;
 
 const TS: u64 = 1_795_161_600_000 << 16;
 const CHUNK: usize = 1 << 20;
-
-/// Asserts the sorted order every real writer produces.
-struct Sorted<W: Write> {
-    w: StreamWriter<W>,
-    last: Vec<u8>,
-    rows: u64,
-}
-
-impl<W: Write> Sorted<W> {
-    fn put(&mut self, user_key: &[u8], body: &[u8]) {
-        let k = encode_key(user_key, TS);
-        assert!(k > self.last, "generator emitted keys out of order");
-        self.w.entry(&k, &[&[0u8; 9][..], body]).expect("write");
-        self.last = k;
-        self.rows += 1;
-    }
-}
 
 fn table(name: &str, range: bool) -> TableDef {
     TableDef {
@@ -53,11 +38,7 @@ fn main() {
     let s3_mib: u64 = args.next().map_or(2300, |v| v.parse().expect("S3_MIB"));
     let n_tables: usize = args.next().map_or(4, |v| v.parse().expect("TABLES"));
     let file = std::fs::File::create(&out).expect("create output");
-    let mut w = Sorted {
-        w: StreamWriter::new(BufWriter::with_capacity(8 << 20, file), TS).expect("write"),
-        last: Vec::new(),
-        rows: 0,
-    };
+    let mut w = Sorted::new(BufWriter::with_capacity(8 << 20, file), TS);
     let mut rng = Rng(0x00fb_e11c_4a5e);
 
     // DynamoDB: four tables by default, the fourth composite; sorted by
