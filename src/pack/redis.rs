@@ -671,6 +671,11 @@ mod tests {
         // Correctly rounded, as Go's ParseFloat.
         assert_eq!(s("0.30000000000000004").unwrap(), 0.1 + 0.2);
         assert_eq!(s("9007199254740993").unwrap(), 9007199254740992.0);
+        // serde_json's default float parser is one ULP off on these
+        // (hence its `float_roundtrip` feature).
+        for t in ["1.2096359918611457e-123", "1.5430217413693497e-80"] {
+            assert_eq!(s(t).unwrap().to_bits(), t.parse::<f64>().unwrap().to_bits(), "{t}");
+        }
         assert!(s("\"inf\"").is_err() && s("\"NaN\"").is_err() && s("true").is_err());
         assert!(score(None).is_err());
     }
