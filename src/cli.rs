@@ -180,7 +180,7 @@ impl From<IndexError> for Failure {
     fn from(e: IndexError) -> Self {
         let code = match e {
             IndexError::Io { .. } => EXIT_USAGE,
-            IndexError::Unsupported(_) => EXIT_USAGE,
+            IndexError::Unsupported(_) | IndexError::Changed(_) => EXIT_USAGE,
             IndexError::Container(_) | IndexError::Adapter(_) => EXIT_DATA,
         };
         Failure { code, message: e.to_string() }
@@ -189,8 +189,9 @@ impl From<IndexError> for Failure {
 
 impl From<ExtractError> for Failure {
     fn from(e: ExtractError) -> Self {
-        let code = match e {
+        let code = match &e {
             ExtractError::TargetExists(_) | ExtractError::Io { .. } => EXIT_USAGE,
+            ExtractError::Render(v) if v.snapshot_changed => EXIT_USAGE,
             ExtractError::Render(_) | ExtractError::Deferred(_) => EXIT_DATA,
         };
         Failure { code, message: e.to_string() }
@@ -372,7 +373,10 @@ fn resolve(index: &Index, path: &str) -> Result<NodeId, Failure> {
 }
 
 fn cat(out: &mut impl Write, index: &Index, id: NodeId) -> Result<(), Failure> {
-    let data_err = |e: crate::views::ViewError| Failure { code: EXIT_DATA, message: e.to_string() };
+    let data_err = |e: crate::views::ViewError| Failure {
+        code: if e.snapshot_changed { EXIT_USAGE } else { EXIT_DATA },
+        message: e.to_string(),
+    };
     let io_err = |e: io::Error| Failure::usage(format!("stdout: {e}"));
     let mut buf = vec![0u8; 1 << 20];
     let mut off = 0u64;

@@ -207,6 +207,7 @@ fn write_tree(
             offset: None,
             key: None,
             detail: "size differs from the one computed at indexing (bug)".into(),
+            snapshot_changed: false,
         }));
     }
     let _ = index.checksums.set(Ok(checksums.clone()));
@@ -220,6 +221,10 @@ fn write_tree(
         let p = node_path(root, tree, d);
         set_mtime(&p, index.mtime_ts(d))?;
     }
+    // Contents were checked as they were read; mtimes come from the
+    // mapping too, so the tree is published only if the file still is the
+    // indexed snapshot now.
+    index.check_source(Tree::ROOT).map_err(ExtractError::Render)?;
     Ok(stats)
 }
 

@@ -6,7 +6,9 @@
 //! used by `pack` and by the test fixtures.
 
 pub(crate) mod error;
+pub mod mapped;
 mod shape;
+mod sigbus;
 mod stream;
 pub mod writer;
 

@@ -3,7 +3,8 @@
 //! Inode = node position + 1, so lookups and readdir need no tables and
 //! `forget` is free. Everything the kernel sees is decided by plain
 //! functions here and in [`attr`], testable without a mount; the trait
-//! impl only translates replies. The snapshot never changes while mounted,
+//! impl only translates replies. The mount serves only the indexed
+//! snapshot (a file changed under it answers EIO, `docs/fuse.md`),
 //! so the kernel is told to cache everything forever (see `docs/fuse.md`).
 
 pub mod attr;
@@ -14,7 +15,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -101,16 +102,13 @@ pub struct FsmFs {
     /// and `opendir` answer ENOSYS once and are never called again).
     no_open: bool,
     no_opendir: bool,
+    /// The snapshot file's change has been logged (once per mount).
+    changed_logged: AtomicBool,
 }
 
 thread_local! {
     /// Per-thread scratch for body reads (no allocation per request).
     static READ_BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-}
-
-fn eio(e: ViewError) -> Errno {
-    log::error!("{e}");
-    Errno::EIO
 }
 
 fn window(src: &[u8], offset: u64, size: u32) -> &[u8] {
@@ -129,11 +127,23 @@ impl FsmFs {
             next_fh: AtomicU64::new(1),
             no_open: false,
             no_opendir: false,
+            changed_logged: AtomicBool::new(false),
         }
     }
 
     pub fn index(&self) -> &Index {
         &self.index
+    }
+
+    /// A file that cannot be served: EIO, and a log line naming the record
+    /// — or, once for the whole mount, the snapshot file that changed.
+    fn eio(&self, e: ViewError) -> Errno {
+        if !e.snapshot_changed {
+            log::error!("{e}");
+        } else if !self.changed_logged.swap(true, Ordering::Relaxed) {
+            log::error!("{}", e.detail);
+        }
+        Errno::EIO
     }
 
     fn handle_shard(&self, fh: u64) -> std::sync::MutexGuard<'_, Pinned> {
@@ -160,14 +170,19 @@ impl FsmFs {
         }
         match index.checksums.get() {
             Some(Ok(bytes)) => Ok(bytes),
-            Some(Err(detail)) => {
-                Err(ViewError { path: "CHECKSUMS".into(), offset: None, key: None, detail: detail.clone() })
-            }
+            Some(Err(detail)) => Err(ViewError {
+                path: "CHECKSUMS".into(),
+                offset: None,
+                key: None,
+                detail: detail.clone(),
+                snapshot_changed: index.verify_source().is_err(),
+            }),
             None => Err(ViewError {
                 path: "CHECKSUMS".into(),
                 offset: None,
                 key: None,
                 detail: "not computed".into(),
+                snapshot_changed: false,
             }),
         }
     }
@@ -186,7 +201,19 @@ impl FsmFs {
         }
     }
 
+    /// Size and mtime come from the mapping, so the attributes are only
+    /// kept once the snapshot file proved unchanged after reading them.
     pub fn attr(&self, id: NodeId) -> Result<FileAttr, ViewError> {
+        let attr = self.attr_unchecked(id)?;
+        if self.index.mtime_from_mapping(id) {
+            self.index.check_source(id)?;
+        }
+        Ok(attr)
+    }
+
+    /// [`FsmFs::attr`] before the snapshot file is checked (the caller
+    /// checks it once for many).
+    fn attr_unchecked(&self, id: NodeId) -> Result<FileAttr, ViewError> {
         let size = self.size(id)?;
         Ok(attr_with_size(&self.index, id, size, &self.settings.own))
     }
@@ -201,9 +228,9 @@ impl FsmFs {
             return Err(Errno::EROFS);
         }
         match self.index.tree.node(id).view() {
-            View::Checksums => self.checksums().map(|_| 0).map_err(eio),
+            View::Checksums => self.checksums().map(|_| 0).map_err(|e| self.eio(e)),
             _ if self.index.is_generated(id) => {
-                let bytes = self.rendered(id).map_err(eio)?;
+                let bytes = self.rendered(id).map_err(|e| self.eio(e))?;
                 let fh = self.next_fh.fetch_add(1, Ordering::Relaxed);
                 self.handle_shard(fh).insert(fh, bytes);
                 Ok(fh)
@@ -237,19 +264,19 @@ impl FsmFs {
                 let bytes = index.side.statics.get(i as usize).ok_or(Errno::EIO)?;
                 Ok(f(window(bytes, offset, size)))
             }
-            View::Checksums => Ok(f(window(self.checksums().map_err(eio)?, offset, size))),
+            View::Checksums => Ok(f(window(self.checksums().map_err(|e| self.eio(e))?, offset, size))),
             _ if index.is_streamed(id) => READ_BUF.with_borrow_mut(|buf| {
                 if buf.len() < size as usize {
                     buf.resize(size as usize, 0);
                 }
-                let n = index.read(id, offset, &mut buf[..size as usize]).map_err(eio)?;
+                let n = index.read(id, offset, &mut buf[..size as usize]).map_err(|e| self.eio(e))?;
                 Ok(f(&buf[..n]))
             }),
             _ => {
                 let pinned = if fh != 0 { self.handle_shard(fh).get(&fh).cloned() } else { None };
                 let bytes = match pinned {
                     Some(b) => b,
-                    None => self.rendered(id).map_err(eio)?,
+                    None => self.rendered(id).map_err(|e| self.eio(e))?,
                 };
                 Ok(f(window(&bytes, offset, size)))
             }
@@ -277,7 +304,7 @@ impl FsmFs {
             return Err(Errno::ENAMETOOLONG);
         }
         match self.index.tree.lookup(dir, name.as_bytes()) {
-            Some(id) => self.attr(id).map(Some).map_err(eio),
+            Some(id) => self.attr(id).map(Some).map_err(|e| self.eio(e)),
             None => Ok(None),
         }
     }
@@ -424,7 +451,7 @@ impl Filesystem for FsmFs {
     }
 
     fn getattr(&self, _req: &Request, ino: INodeNo, _fh: Option<FileHandle>, reply: ReplyAttr) {
-        match self.node(ino).and_then(|id| self.attr(id).map_err(eio)) {
+        match self.node(ino).and_then(|id| self.attr(id).map_err(|e| self.eio(e))) {
             Ok(attr) => reply.attr(&self.ttl(), &attr),
             Err(e) => reply.error(e),
         }
@@ -538,8 +565,14 @@ impl Filesystem for FsmFs {
             Ok(d) => d,
             Err(e) => return reply.error(e),
         };
+        // Attributes come partly from the mapping. While the snapshot file
+        // is intact, check it once per reply rather than once per entry;
+        // if it changed during this reply, the reply is refused (a listing
+        // retried then gets per-entry answers).
+        let intact = self.index.verify_source().is_ok();
         for e in dir_entries(&self.index.tree, dir, offset) {
-            let full = match self.attr(e.id) {
+            let attr = if intact { self.attr_unchecked(e.id) } else { self.attr(e.id) };
+            let full = match attr {
                 Ok(a) => reply.add(ino_of(e.id), e.next, e.name, &self.ttl(), &a, Generation(0)),
                 // A file that does not render: a zero timeout makes the
                 // kernel look it up again on use, which then fails with
@@ -553,6 +586,9 @@ impl Filesystem for FsmFs {
             if full {
                 break;
             }
+        }
+        if intact && self.index.verify_source().is_err() {
+            return reply.error(Errno::EIO);
         }
         reply.ok();
     }

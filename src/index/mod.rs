@@ -10,6 +10,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use crate::adapters::{self, dynamodb, redis, s3, sqs, AdapterError, RecordError, Side, Sink, Warning};
+use crate::container::mapped::{MappedFile, SourceChanged};
 use crate::container::{entry_at, ContainerError, Layout};
 use crate::mvcc::{self, ScanOptions, ScanStats};
 use crate::tree::{Tree, TreeBuilder, View, SIZE_UNKNOWN};
@@ -78,10 +79,15 @@ pub struct Counts {
 /// Why an index could not be built.
 #[derive(Debug)]
 pub enum IndexError {
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     Container(ContainerError),
     Adapter(AdapterError),
     Unsupported(String),
+    /// The file changed while it was being indexed.
+    Changed(SourceChanged),
 }
 
 impl fmt::Display for IndexError {
@@ -91,6 +97,7 @@ impl fmt::Display for IndexError {
             IndexError::Container(e) => e.fmt(f),
             IndexError::Adapter(e) => e.fmt(f),
             IndexError::Unsupported(s) => f.write_str(s),
+            IndexError::Changed(e) => e.fmt(f),
         }
     }
 }
@@ -116,7 +123,7 @@ impl From<RecordError> for IndexError {
 }
 
 enum Backing {
-    Map(memmap2::Mmap),
+    Map(MappedFile),
     Owned(Vec<u8>),
 }
 
@@ -148,16 +155,42 @@ impl Index {
     ) -> Result<Index, IndexError> {
         let io = |source| IndexError::Io { path: path.display().to_string(), source };
         let file = File::open(path).map_err(io)?;
-        let len = file.metadata().map_err(io)?.len();
-        let backing = if len == 0 {
-            Backing::Owned(Vec::new())
-        } else {
-            // SAFETY: the mapping is read-only and private to this process;
-            // a snapshot is immutable once written (a file truncated under
-            // a live mount would fault, as for any mmap reader).
-            Backing::Map(unsafe { memmap2::Mmap::map(&file) }.map_err(io)?)
+        let (backing, watch) = match MappedFile::map(file, path).map_err(io)? {
+            Some(m) => {
+                let w = m.watcher().try_clone().map_err(io)?;
+                (Backing::Map(m), Some(w))
+            }
+            None => (Backing::Owned(Vec::new()), None),
         };
-        Self::build(backing, options, progress)
+        // A file that changes while it is scanned can make the adapters
+        // trip over bytes they validated a moment before (their "offset
+        // from the scan" expectations): such a panic is the change's
+        // doing, reported as such; any other panic is a bug and goes on.
+        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            Self::build(backing, options, progress)
+        }));
+        let changed = |e: SourceChanged| {
+            IndexError::Changed(SourceChanged {
+                detail: e.detail.replace("since it was indexed", "while it was being indexed"),
+                ..e
+            })
+        };
+        if let Ok(Ok(index)) = &built {
+            index.verify_source().map_err(changed)?;
+        } else if let Some(Err(e)) = watch.map(|w| w.verify()) {
+            // Whatever went wrong, the bytes were not the snapshot's.
+            return Err(changed(e));
+        }
+        built.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }
+
+    /// Ok when every byte read from the mapping so far was the indexed
+    /// snapshot's (`container::mapped`); always Ok for in-memory bytes.
+    pub fn verify_source(&self) -> Result<(), SourceChanged> {
+        match &self.backing {
+            Backing::Map(m) => m.verify(),
+            Backing::Owned(_) => Ok(()),
+        }
     }
 
     /// Indexes bytes already in memory (tests, self-test of `pack`).
@@ -167,7 +200,7 @@ impl Index {
 
     pub fn data(&self) -> &[u8] {
         match &self.backing {
-            Backing::Map(m) => m,
+            Backing::Map(m) => m.bytes(),
             Backing::Owned(v) => v,
         }
     }
@@ -178,7 +211,7 @@ impl Index {
         progress: &mut dyn FnMut(u64),
     ) -> Result<Index, IndexError> {
         let data: &[u8] = match &backing {
-            Backing::Map(m) => m,
+            Backing::Map(m) => m.bytes(),
             Backing::Owned(v) => v,
         };
         if options.dynamodb_bundle_jsonl && options.enabled(Adapter::DynamoDb) {

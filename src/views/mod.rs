@@ -24,10 +24,16 @@ pub struct ViewError {
     pub offset: Option<u64>,
     pub key: Option<Vec<u8>>,
     pub detail: String,
+    /// The snapshot file changed under the index (`container::mapped`):
+    /// not the record's fault, and the same for every file.
+    pub snapshot_changed: bool,
 }
 
 impl fmt::Display for ViewError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.snapshot_changed {
+            return write!(f, "{}: {}", self.path, self.detail);
+        }
         write!(f, "{}: cannot render", self.path)?;
         if let Some(o) = self.offset {
             write!(f, " record at offset {o}")?;
@@ -49,7 +55,32 @@ impl Index {
             offset,
             key,
             detail: detail.into(),
+            snapshot_changed: false,
         }
+    }
+
+    /// Runs `f`, which reads the mapping for node `id`, and keeps its
+    /// result only if the snapshot file was the indexed one before and
+    /// after (`container::mapped`: the kernel marks a file modified before
+    /// it changes its pages). A panic while the file changed under `f` is
+    /// the change's doing; any other panic is a bug and goes on.
+    fn guarded<T>(&self, id: NodeId, f: impl FnOnce() -> Result<T, ViewError>) -> Result<T, ViewError> {
+        self.check_source(id)?;
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        self.check_source(id)?;
+        r.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }
+
+    /// Ok while the snapshot file is the one indexed; otherwise the error
+    /// every read of node `id` answers.
+    pub fn check_source(&self, id: NodeId) -> Result<(), ViewError> {
+        self.verify_source().map_err(|e| ViewError {
+            path: String::from_utf8_lossy(&self.tree.path(id)).into_owned(),
+            offset: None,
+            key: None,
+            detail: e.to_string(),
+            snapshot_changed: true,
+        })
     }
 
     /// Whether the content is produced by rendering (and so is worth
@@ -92,6 +123,10 @@ impl Index {
 
     /// Renders a whole generated (or small static) file.
     pub fn render(&self, id: NodeId) -> Result<Vec<u8>, ViewError> {
+        self.guarded(id, || self.render_unguarded(id))
+    }
+
+    fn render_unguarded(&self, id: NodeId) -> Result<Vec<u8>, ViewError> {
         let data = self.data();
         let entry =
             |off: u64| entry_at(data, off).ok_or_else(|| self.view_error(id, Some(off), "entry unreadable"));
@@ -133,9 +168,9 @@ impl Index {
                     .map_err(|d| self.view_error(id, Some(off), d))?;
             }
             View::S3Body(_) | View::RawBody(_) => {
-                let size = self.size(id)?;
+                let size = self.size_unguarded(id)?;
                 out = vec![0u8; size as usize];
-                let n = self.read(id, 0, &mut out)?;
+                let n = self.read_unguarded(id, 0, &mut out)?;
                 out.truncate(n);
             }
         }
@@ -145,6 +180,10 @@ impl Index {
     /// The exact byte size of a file (generated files are rendered once to
     /// learn it; the size is then cached in the node).
     pub fn size(&self, id: NodeId) -> Result<u64, ViewError> {
+        self.guarded(id, || self.size_unguarded(id))
+    }
+
+    fn size_unguarded(&self, id: NodeId) -> Result<u64, ViewError> {
         let node = self.tree.node(id);
         if let View::Dir { .. } = node.view() {
             return Ok(0);
@@ -155,7 +194,7 @@ impl Index {
         }
         let n = match node.view() {
             View::Frag(n) => self.side.frags.size(self.data(), n).map_err(|e| self.frag_error(id, e))?,
-            _ => self.render(id)?.len() as u64,
+            _ => self.render_unguarded(id)?.len() as u64,
         };
         node.store_size(n);
         Ok(n)
@@ -165,6 +204,10 @@ impl Index {
     /// Bodies are copied straight from the mapping; generated files are
     /// rendered (callers that read them in pieces should cache).
     pub fn read(&self, id: NodeId, offset: u64, buf: &mut [u8]) -> Result<usize, ViewError> {
+        self.guarded(id, || self.read_unguarded(id, offset, buf))
+    }
+
+    fn read_unguarded(&self, id: NodeId, offset: u64, buf: &mut [u8]) -> Result<usize, ViewError> {
         let data = self.data();
         match self.tree.node(id).view() {
             View::S3Body(obj) => self.side.s3.read(data, obj, offset, buf).map_err(|e| {
@@ -186,10 +229,26 @@ impl Index {
             View::RedisBlob(off) => Ok(copy_at(self.redis_blob(id, off)?, offset, buf)),
             View::Frag(n) => self.side.frags.read(data, n, offset, buf).map_err(|e| self.frag_error(id, e)),
             _ => {
-                let bytes = self.render(id)?;
+                let bytes = self.render_unguarded(id)?;
                 Ok(copy_at(&bytes, offset, buf))
             }
         }
+    }
+
+    /// Whether [`Index::mtime_ts`] reads the node's record from the mapping
+    /// (directories and aggregates take theirs from the index).
+    pub fn mtime_from_mapping(&self, id: NodeId) -> bool {
+        matches!(
+            self.tree.node(id).view(),
+            View::DdbSchema(_)
+                | View::DdbItem(_)
+                | View::S3Bucket(_)
+                | View::S3Sidecar(_)
+                | View::RawBody(_)
+                | View::RedisBlob(_)
+                | View::SqsQueue(_)
+                | View::S3Body(_)
+        )
     }
 
     /// Commit timestamp (HLC) of the record that produced a node; the
