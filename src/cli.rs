@@ -107,8 +107,8 @@ struct MountArgs {
     /// Mode of every directory, octal (default: 0755).
     #[arg(long, value_parser = parse_mode)]
     dir_mode: Option<u32>,
-    /// Mount options, comma-separated and repeatable: allow_other, allow_root,
-    /// or anything FUSE/fusermount3 accepts.
+    /// Mount options, comma-separated and repeatable: allow_other, allow_root, auto_unmount,
+    /// noexec, noatime, fsname=NAME, uid=N, gid=N, umask=OCTAL, … (docs/fuse.md).
     #[arg(short = 'o', value_name = "OPTIONS", action = clap::ArgAction::Append)]
     options: Vec<String>,
     /// Turn kernel caching off for measurements: keep-cache, cache-dir, readdirplus, ttl, zero-open,
@@ -331,14 +331,12 @@ fn run(cmd: Command) -> Result<(), Failure> {
 }
 
 fn mount(m: MountArgs) -> Result<(), Failure> {
-    use crate::fuse::{self, daemon, KernelCache, Ownership, Settings};
+    use crate::fuse::options::{MountOptions, OwnerFlags};
+    use crate::fuse::{daemon, KernelCache, Ownership, Settings};
     let decode = m.decode.options(&m.snapshot)?;
-    let (user_options, acl) = fuse::parse_mount_options(&m.options).map_err(Failure::usage)?;
-    let mut own = Ownership::current_user();
-    own.uid = m.uid.unwrap_or(own.uid);
-    own.gid = m.gid.unwrap_or(own.gid);
-    own.file_mode = m.file_mode;
-    own.dir_mode = m.dir_mode;
+    let options = MountOptions::parse(&m.options).map_err(Failure::usage)?;
+    let flags = OwnerFlags { uid: m.uid, gid: m.gid, file_mode: m.file_mode, dir_mode: m.dir_mode };
+    let own = options.ownership(flags, Ownership::current_user()).map_err(Failure::usage)?;
     let mut kernel = KernelCache::default();
     for what in &m.no_kernel_cache {
         match what.as_str() {
@@ -358,8 +356,7 @@ fn mount(m: MountArgs) -> Result<(), Failure> {
         threads: usize::from(m.threads),
         clone_fd: m.clone_fd,
         settings: Settings { own, kernel, cache_bytes: m.cache_mb.saturating_mul(1 << 20) },
-        mount_options: fuse::base_mount_options(user_options),
-        acl,
+        options,
     };
     let snapshot = m.snapshot;
     daemon::mount(plan, move || open_index(&snapshot, decode))

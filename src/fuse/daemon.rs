@@ -15,8 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use fuser::{Config, MountOption, Session, SessionACL};
+use fuser::{Config, Session};
 
+use super::mounting::{self, Watchdog};
+use super::options::MountOptions;
 use super::{FsmFs, Settings};
 use crate::cli::{Failure, EXIT_USAGE};
 use crate::index::Index;
@@ -31,8 +33,7 @@ pub struct Plan {
     /// One /dev/fuse descriptor per worker (`FUSE_DEV_IOC_CLONE`).
     pub clone_fd: bool,
     pub settings: Settings,
-    pub mount_options: Vec<MountOption>,
-    pub acl: SessionACL,
+    pub options: MountOptions,
 }
 
 fn env_failure(message: impl Into<String>) -> Failure {
@@ -71,11 +72,13 @@ pub fn check_mountpoint(p: &Path) -> Result<PathBuf, Failure> {
 pub fn mount(plan: Plan, build: impl FnOnce() -> Result<Index, Failure>) -> Result<(), Failure> {
     let mp = check_mountpoint(&plan.mountpoint)?;
     if plan.foreground {
+        let mut watchdog = start_watchdog(&plan, &mp)?;
         let index = build()?;
         block_signals();
-        let session = new_session(index, &plan, &mp)?;
+        let (session, dev) = new_session(index, &plan, &mp)?;
+        arm(&mut watchdog, &dev)?;
         log::info!("serving on {}", mp.display());
-        return serve(session, &mp);
+        return serve(session, &mp, &dev);
     }
     let mut fds = [0; 2];
     // SAFETY: `fds` has room for the two descriptors.
@@ -131,15 +134,23 @@ fn daemon_main(plan: Plan, build: impl FnOnce() -> Result<Index, Failure>, mp: &
         let _ = writeln!(tx, "{} {}", f.code, line);
         i32::from(f.code)
     };
+    let mut watchdog = match start_watchdog(&plan, mp) {
+        Ok(w) => w,
+        Err(f) => return report(f),
+    };
     let index = match build() {
         Ok(i) => i,
         Err(f) => return report(f),
     };
     block_signals();
-    let session = match new_session(index, &plan, mp) {
+    let (session, dev) = match new_session(index, &plan, mp) {
         Ok(s) => s,
         Err(f) => return report(f),
     };
+    if let Err(f) = arm(&mut watchdog, &dev) {
+        let _ = mounting::unmount_if_ours(mp, &dev);
+        return report(f);
+    }
     // Leave the terminal's session so its hangup or ^C cannot reach us.
     // SAFETY: plain syscall; fails harmlessly if already a leader.
     unsafe { libc::setsid() };
@@ -151,20 +162,57 @@ fn daemon_main(plan: Plan, build: impl FnOnce() -> Result<Index, Failure>, mp: &
     drop(tx);
     detach_stdio();
     let _ = std::env::set_current_dir("/");
-    match serve(session, mp) {
+    match serve(session, mp, &dev) {
         Ok(()) => 0,
         Err(_) => i32::from(EXIT_USAGE),
     }
 }
 
-fn new_session(index: Index, plan: &Plan, mp: &Path) -> Result<Session<FsmFs>, Failure> {
+/// The `auto_unmount` watchdog, forked while this process has no threads.
+fn start_watchdog(plan: &Plan, mp: &Path) -> Result<Option<Watchdog>, Failure> {
+    if !plan.options.auto_unmount {
+        return Ok(None);
+    }
+    Watchdog::start(mp)
+        .map(Some)
+        .map_err(|e| env_failure(format!("auto_unmount: cannot start its watchdog: {e}")))
+}
+
+fn arm(watchdog: &mut Option<Watchdog>, dev: &str) -> Result<(), Failure> {
+    match watchdog {
+        Some(w) => w.arm(dev).map_err(|e| env_failure(format!("auto_unmount: the watchdog is gone: {e}"))),
+        None => Ok(()),
+    }
+}
+
+/// Mounts and completes the FUSE handshake; returns the session and the
+/// mount's device (how it is recognised later). Root mounts directly
+/// (see `mounting.rs` for why); where `mount(2)` is not permitted, fuser
+/// mounts through fusermount3.
+fn new_session(index: Index, plan: &Plan, mp: &Path) -> Result<(Session<FsmFs>, String), Failure> {
     let fs = FsmFs::new(Arc::new(index), plan.settings);
     let mut config = Config::default();
-    config.mount_options = plan.mount_options.clone();
-    config.acl = plan.acl;
+    config.acl = plan.options.acl;
     config.n_threads = Some(plan.threads.max(1));
     config.clone_fd = plan.clone_fd && plan.threads > 1;
-    Session::new(fs, mp, &config).map_err(|e| mount_failure(mp, &e))
+    let session = match mounting::mount_direct(mp, &plan.options) {
+        Ok(fd) => {
+            let dev = mounting::mount_dev(mp).unwrap_or_default();
+            return match Session::from_fd(fs, fd, config.acl, config) {
+                Ok(s) => Ok((s, dev)),
+                Err(e) => {
+                    let _ = mounting::unmount_if_ours(mp, &dev);
+                    Err(mount_failure(mp, &e))
+                }
+            };
+        }
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
+            config.mount_options = plan.options.fuser_options();
+            Session::new(fs, mp, &config).map_err(|e| mount_failure(mp, &e))?
+        }
+        Err(e) => return Err(mount_failure(mp, &e)),
+    };
+    Ok((session, mounting::mount_dev(mp).unwrap_or_default()))
 }
 
 /// One clear line for the usual reasons a mount fails.
@@ -228,7 +276,7 @@ fn wait_signal() -> libc::c_int {
 /// Runs the session to its end. The first SIGINT/SIGTERM/SIGHUP unmounts
 /// (lazily if busy, so the session ends when the last file closes); a
 /// second one exits at once.
-fn serve(session: Session<FsmFs>, mp: &Path) -> Result<(), Failure> {
+fn serve(session: Session<FsmFs>, mp: &Path, dev: &str) -> Result<(), Failure> {
     let target = mp.to_path_buf();
     let watcher = std::thread::Builder::new().name("fsmfs-signals".into()).spawn(move || {
         let mut asked = false;
@@ -249,7 +297,11 @@ fn serve(session: Session<FsmFs>, mp: &Path) -> Result<(), Failure> {
     if let Err(e) = watcher {
         return Err(env_failure(format!("cannot start the signal thread: {e}")));
     }
-    session.run().map_err(|e| {
+    let outcome = session.run();
+    // Normally the mount is gone by now (umount, or the signal thread);
+    // if the session ended otherwise, do not leave a dead mount behind.
+    let _ = mounting::unmount_if_ours(mp, dev);
+    outcome.map_err(|e| {
         log::error!("{}: {e}", mp.display());
         env_failure(format!("{}: {e}", mp.display()))
     })
@@ -273,7 +325,7 @@ pub fn unmount(mp: &Path) -> io::Result<()> {
     }
 }
 
-fn fusermount_unmount(mp: &Path) -> io::Result<()> {
+pub(super) fn fusermount_unmount(mp: &Path) -> io::Result<()> {
     let mut last = io::Error::other("fusermount3 not found");
     for bin in ["fusermount3", "fusermount"] {
         for args in [&["-u"][..], &["-u", "-z"][..]] {

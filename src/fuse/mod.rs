@@ -10,6 +10,8 @@
 pub mod attr;
 pub mod cache;
 pub mod daemon;
+pub mod mounting;
+pub mod options;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -21,9 +23,9 @@ use std::time::{Duration, SystemTime};
 
 use fuser::{
     AccessFlags, BsdFileFlags, CopyFileRangeFlags, Errno, FileAttr, FileHandle, Filesystem, FopenFlags,
-    Generation, INodeNo, InitFlags, KernelConfig, LockOwner, MountOption, OpenAccMode, OpenFlags,
-    RenameFlags, ReplyAttr, ReplyCreate, ReplyData, ReplyDirectory, ReplyDirectoryPlus, ReplyEmpty,
-    ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, ReplyXattr, Request, SessionACL, TimeOrNow, WriteFlags,
+    Generation, INodeNo, InitFlags, KernelConfig, LockOwner, OpenAccMode, OpenFlags, RenameFlags, ReplyAttr,
+    ReplyCreate, ReplyData, ReplyDirectory, ReplyDirectoryPlus, ReplyEmpty, ReplyEntry, ReplyOpen,
+    ReplyStatfs, ReplyWrite, ReplyXattr, Request, TimeOrNow, WriteFlags,
 };
 
 use crate::index::Index;
@@ -329,73 +331,6 @@ impl FsmFs {
             FopenFlags::empty()
         }
     }
-}
-
-/// Parses `-o` values (each may hold a comma-separated list) into fuser
-/// mount options and the access policy. `allow_other`/`allow_root` set the
-/// policy; known flags map to their fuser option; anything else passes
-/// through to the kernel/fusermount3 unchanged.
-pub fn parse_mount_options(values: &[String]) -> Result<(Vec<MountOption>, SessionACL), String> {
-    let mut opts = Vec::new();
-    let mut acl = SessionACL::Owner;
-    for item in values.iter().flat_map(|v| v.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
-        let opt = match item {
-            "allow_other" => {
-                acl = SessionACL::All;
-                continue;
-            }
-            "allow_root" => {
-                if acl != SessionACL::All {
-                    acl = SessionACL::RootAndOwner;
-                }
-                continue;
-            }
-            // Always read-only; `ro` is already set.
-            "ro" => continue,
-            "rw" => return Err("-o rw: the mount is read-only".into()),
-            "auto_unmount" => MountOption::AutoUnmount,
-            "default_permissions" => MountOption::DefaultPermissions,
-            "dev" => MountOption::Dev,
-            "nodev" => MountOption::NoDev,
-            "suid" => MountOption::Suid,
-            "nosuid" => MountOption::NoSuid,
-            "exec" => MountOption::Exec,
-            "noexec" => MountOption::NoExec,
-            "atime" => MountOption::Atime,
-            "noatime" => MountOption::NoAtime,
-            "sync" => MountOption::Sync,
-            "async" => MountOption::Async,
-            "dirsync" => MountOption::DirSync,
-            s if s.starts_with("fsname=") => MountOption::FSName(s["fsname=".len()..].into()),
-            s if s.starts_with("subtype=") => MountOption::Subtype(s["subtype=".len()..].into()),
-            s => MountOption::CUSTOM(s.into()),
-        };
-        if !opts.contains(&opt) {
-            opts.push(opt);
-        }
-    }
-    Ok((opts, acl))
-}
-
-/// The options every mount gets: read-only, permission checks by the
-/// kernel from the modes we report (needed once `allow_other` lets other
-/// users in), and a recognisable name in `mount` output.
-pub fn base_mount_options(user: Vec<MountOption>) -> Vec<MountOption> {
-    let mut opts = vec![MountOption::RO, MountOption::DefaultPermissions];
-    let named = user.iter().any(|o| matches!(o, MountOption::FSName(_)));
-    let typed = user.iter().any(|o| matches!(o, MountOption::Subtype(_)));
-    if !named {
-        opts.push(MountOption::FSName("fsmfs".into()));
-    }
-    if !typed {
-        opts.push(MountOption::Subtype("fsmfs".into()));
-    }
-    for o in user {
-        if !opts.contains(&o) {
-            opts.push(o);
-        }
-    }
-    opts
 }
 
 /// Whether `path` is already the root of a mount (per mountinfo).
@@ -1006,24 +941,6 @@ pub(crate) mod tests {
         assert_eq!(text.len() as u64, fs.size(ck).unwrap());
         let files = fs.index().tree.files().count() - 1;
         assert_eq!(text.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count(), files);
-    }
-
-    #[test]
-    fn mount_options_parse() {
-        let (o, acl) =
-            parse_mount_options(&["allow_other,noatime".into(), "fsname=snap,x=1".into()]).unwrap();
-        assert_eq!(acl, SessionACL::All);
-        assert_eq!(
-            o,
-            vec![MountOption::NoAtime, MountOption::FSName("snap".into()), MountOption::CUSTOM("x=1".into())]
-        );
-        assert_eq!(parse_mount_options(&["allow_root".into()]).unwrap().1, SessionACL::RootAndOwner);
-        assert_eq!(parse_mount_options(&[]).unwrap(), (vec![], SessionACL::Owner));
-        assert!(parse_mount_options(&["rw".into()]).is_err());
-        let all = base_mount_options(o);
-        assert_eq!(&all[..2], &[MountOption::RO, MountOption::DefaultPermissions]);
-        assert!(all.contains(&MountOption::Subtype("fsmfs".into())));
-        assert!(!all.contains(&MountOption::FSName("fsmfs".into())));
     }
 
     #[test]
