@@ -8,7 +8,8 @@
 //! `encoder_for`) → sort by full encoded key within a memory
 //! budget (`sorter`) → stream the entries into an unnamed file in OUT's
 //! directory, hashing as they go (`output`) → index that file with the
-//! decoder and compare it with the input tree (`selftest`) → publish it
+//! decoder and compare it with the canonical form of the input tree, which
+//! the walk notes as it goes (`selftest`, `canonical`) → publish it
 //! atomically and write the sidecar (`info`).
 //!
 //! The input tree is read through `fsio`, which never follows a symlink

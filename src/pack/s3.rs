@@ -5,7 +5,9 @@
 //! Bodies are not read here: each 1 MiB chunk becomes a sorted entry that
 //! refers to a byte range of the body file, copied when the output is
 //! written. Collision renames (`*.elastickv-leaf-data`, `*.user-data`,
-//! SHA-fallback names) are reversed through the bucket's `KEYMAP.jsonl`.
+//! SHA-fallback names) are reversed through the bucket's `KEYMAP.jsonl`;
+//! a leaf-data rename no object of the payload needs any more (orphans
+//! forced it) is noted for the self-test, as the next decode undoes it.
 //!
 //! Beyond upstream: a sidecar without its body, files directly under
 //! `s3/`, `_orphans/` and `_incomplete_uploads/` (which the manifest guard
