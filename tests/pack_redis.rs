@@ -186,8 +186,10 @@ fn sha_fallback_names_come_back_through_keymap() {
         tree
     };
     let out = tmp.path().join("o.fsm");
-    // The decoder writes the record once, so the self-test flags the
-    // tracker; the payload itself holds the key of the last record.
+    // The decoder writes the key's record once: the conflicting first
+    // record is a difference the self-test flags (a repeat of the same
+    // line would not be); the payload itself holds the key of the last
+    // record.
     let e = pack_lib(&snap, &out).unwrap_err();
     assert!(e.message.contains("redis/db_0/KEYMAP.jsonl (bytes differ)"), "{e}");
     let mut opts = fsmfs::pack::Options::new(&snap, &out);

@@ -8,7 +8,8 @@
 //! `encoder_for`) → sort by full encoded key within a memory
 //! budget (`sorter`) → stream the entries into an unnamed file in OUT's
 //! directory, hashing as they go (`output`) → index that file with the
-//! decoder and compare it with the input tree (`selftest`) → publish it
+//! decoder and compare it with the canonical form of the input tree, which
+//! the walk notes as it goes (`selftest`, `canonical`) → publish it
 //! atomically and write the sidecar (`info`).
 //!
 //! The input tree is read through `fsio`, which never follows a symlink
@@ -26,6 +27,7 @@
 //! `KEYMAP.jsonl` lines parse with `keymap`; the manifest's producer-mode
 //! guards and the self-test already cover all four adapters.
 
+mod canonical;
 mod dynamodb;
 mod fsio;
 mod info;
@@ -41,6 +43,7 @@ mod sqs;
 
 pub use info::{sidecar_path, EncodeInfo};
 
+use canonical::Canonical;
 use manifest::Manifest;
 
 use std::fmt;
@@ -165,8 +168,8 @@ pub(crate) struct Ctx<'a> {
     spill_dir: &'a Path,
     walked: &'a indicatif::ProgressBar,
     files: u64,
-    /// Tree-relative paths of S3 rename trackers (for the self-test).
-    s3_keymaps: Vec<Vec<u8>>,
+    /// What the next decode writes differently (for the self-test).
+    canonical: Canonical,
 }
 
 impl Ctx<'_> {
@@ -287,11 +290,11 @@ pub fn pack(opts: &Options) -> Result<Report, PackError> {
     let phase = |name: &str| log::debug!("pack: {name} done at {:.3}s", started.elapsed().as_secs_f64());
 
     let mut sorter = Sorter::new(plan.commit_ts, opts.memory_budget, plan.spill_dir.clone());
-    let keymaps = plan.walk(&mut sorter)?;
+    let canonical = plan.walk(&mut sorter)?;
     phase("walk");
     let written = plan.write(sorter, &out)?;
     phase("write");
-    let mismatch = if opts.self_test { plan.self_test(&out, &keymaps, written.bytes)? } else { None };
+    let mismatch = if opts.self_test { plan.self_test(&out, &canonical, written.bytes)? } else { None };
     phase("self-test");
 
     let mut sidecar = plan.encode_info(&written, mismatch.is_none());
@@ -407,9 +410,9 @@ impl<'o> Plan<'o> {
         Ok(Plan { opts, tree_display, manifest, selected, commit_ts, spill_dir, root })
     }
 
-    /// Every selected adapter's files into sorted entries; returns the
-    /// tree-relative paths of S3 rename trackers.
-    fn walk(&self, sorter: &mut Sorter) -> Result<Vec<Vec<u8>>, PackError> {
+    /// Every selected adapter's files into sorted entries; returns what
+    /// the next decode of them writes differently from the input.
+    fn walk(&self, sorter: &mut Sorter) -> Result<Canonical, PackError> {
         let walked = progress_bar(self.opts.progress, || crate::progress::counter("reading", "files"));
         let mut ctx = Ctx {
             tree_display: self.tree_display.clone(),
@@ -417,7 +420,7 @@ impl<'o> Plan<'o> {
             spill_dir: &self.spill_dir,
             walked: &walked,
             files: 0,
-            s3_keymaps: Vec::new(),
+            canonical: Canonical::default(),
         };
         for &a in &self.selected {
             let name = a.name().as_bytes();
@@ -430,7 +433,7 @@ impl<'o> Plan<'o> {
             let dir = self.root.open_dir(name).map_err(|e| at(e.to_string()))?;
             encoder_for(a)(&dir, &mut ctx)?;
         }
-        Ok(ctx.s3_keymaps)
+        Ok(ctx.canonical)
     }
 
     /// The sorted entries into the unnamed output, hashed on the way, then
@@ -507,7 +510,7 @@ impl<'o> Plan<'o> {
     fn self_test(
         &self,
         out: &output::OutFile,
-        keymaps: &[Vec<u8>],
+        canonical: &Canonical,
         bytes: u64,
     ) -> Result<Option<Vec<u8>>, PackError> {
         let m = &self.manifest;
@@ -526,7 +529,7 @@ impl<'o> Plan<'o> {
             adapters: &self.selected,
             decode,
             commit_ts: self.commit_ts,
-            keymaps,
+            canonical,
             progress,
         };
         selftest::run(&out.reopen_path(), &input)

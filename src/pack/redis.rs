@@ -579,8 +579,8 @@ fn stream_id(id: &str) -> Result<(u64, u64), String> {
 /// always in the form pack writes back (`pack.md` §11.2: sidecar lines in
 /// another order or repeated per version, `expire_at_ms: 0` for "none");
 /// such a file matches when both parse to the same records, which is what
-/// the payload must preserve. (`KEYMAP.jsonl` is compared as a line set by
-/// the self-test itself.)
+/// the payload must preserve. (`KEYMAP.jsonl` is compared as a set of
+/// distinct lines by the self-test itself.)
 pub(super) fn same_data(rel: &[u8], input: &[u8], decoded: &[u8]) -> bool {
     let Some(rest) = rel.strip_prefix(b"redis/db_0/") else {
         return false;
@@ -638,7 +638,7 @@ mod tests {
         let y = b"{\"key\":\"y\",\"expire_at_ms\":6}\n";
         assert!(same_data(ttl, &[&x[..], y, x].concat(), &[&y[..], x].concat()));
         assert!(!same_data(ttl, &[&x[..], y].concat(), x));
-        // The tracker is the self-test's to compare, as a line set.
+        // The tracker is the self-test's to compare, as a set of distinct lines.
         assert!(!same_data(KEYMAP_PATH, b"a\nb\n", b"b\na\n"));
     }
 

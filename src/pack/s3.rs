@@ -5,7 +5,9 @@
 //! Bodies are not read here: each 1 MiB chunk becomes a sorted entry that
 //! refers to a byte range of the body file, copied when the output is
 //! written. Collision renames (`*.elastickv-leaf-data`, `*.user-data`,
-//! SHA-fallback names) are reversed through the bucket's `KEYMAP.jsonl`.
+//! SHA-fallback names) are reversed through the bucket's `KEYMAP.jsonl`;
+//! a leaf-data rename no object of the payload needs any more (orphans
+//! forced it) is noted for the self-test, as the next decode undoes it.
 //!
 //! Beyond upstream: a sidecar without its body, files directly under
 //! `s3/`, `_orphans/` and `_incomplete_uploads/` (which the manifest guard
@@ -16,6 +18,7 @@ use std::collections::HashMap;
 
 use std::sync::Arc;
 
+use super::canonical::is_leaf_data_of;
 use super::dynamodb::join;
 use super::fsio::{kind_beneath, Dir, FileError, FileId, Kind};
 use super::keymap;
@@ -88,16 +91,47 @@ fn bucket(dir: Dir, rel: &[u8], dir_name: &[u8], ctx: &mut Ctx) -> Result<(), Pa
     for r in s3_restore_bucket_records(name.as_bytes(), &owner, &region, &acl) {
         ctx.add(&meta_path, &r.key, &r.value)?;
     }
-    let renames = if is_tracker(&dir).map_err(|e| ctx.io(rel, e))? {
-        let path = join(rel, KEYMAP);
-        ctx.s3_keymaps.push(path.clone());
-        Some(load_renames(&dir, &path, ctx)?)
+    let tracker = join(rel, KEYMAP);
+    let (renames, leaf_data) = if is_tracker(&dir).map_err(|e| ctx.io(rel, e))? {
+        ctx.canonical.s3_tracker(&tracker);
+        let (r, l) = load_renames(&dir, &tracker, ctx)?;
+        (Some(r), l)
     } else {
-        None
+        (None, LeafData::default())
     };
     let b =
         Bucket { name: name.as_bytes(), rel, renames: renames.as_ref(), display: ctx.tree_display.clone() };
-    b.walk_all(dir, ctx)
+    let leaf_data = b.walk_all(dir, leaf_data, ctx)?;
+    // A rename the payload no longer needs is one the next decode does
+    // not make (`pack.md` §11.2): the self-test expects the natural name.
+    let records = renames.as_ref().map_or(0, HashMap::len);
+    for (original, (encoded, needed)) in leaf_data.0 {
+        if !needed {
+            ctx.canonical.leaf_data_unneeded(rel, &tracker, &encoded, &original, records);
+        }
+    }
+    Ok(())
+}
+
+/// The tracker's `s3-leaf-data` records a decoder writes (`encoded` =
+/// `original` + the suffix): original key → (encoded path, whether an
+/// object key of the payload lies under `original/`, which is what makes
+/// the decoder rename it).
+#[derive(Default)]
+struct LeafData(HashMap<Vec<u8>, (Vec<u8>, bool)>);
+
+impl LeafData {
+    /// Notes object key `key`: every directory prefix of it is needed.
+    fn saw(&mut self, key: &[u8]) {
+        if self.0.is_empty() {
+            return;
+        }
+        for (i, _) in key.iter().enumerate().filter(|(_, &b)| b == b'/') {
+            if let Some((_, needed)) = self.0.get_mut(&key[..i]) {
+                *needed = true;
+            }
+        }
+    }
 }
 
 /// `KEYMAP.jsonl` at the bucket top is the rename tracker unless it has a
@@ -116,12 +150,13 @@ fn segments_ok(p: &[u8]) -> bool {
 
 /// Loads and checks the tracker (`pack.md` §9.3): strict lines, no
 /// duplicate `encoded`, kinds and suffixes consistent, every target an
-/// existing regular file.
-fn load_renames(dir: &Dir, path: &[u8], ctx: &mut Ctx) -> Result<Renames, PackError> {
+/// existing regular file. Also returns its leaf-data records.
+fn load_renames(dir: &Dir, path: &[u8], ctx: &mut Ctx) -> Result<(Renames, LeafData), PackError> {
     let bytes = dir.read_file(KEYMAP, MAX_DOCUMENT).map_err(|e| ctx.file(path, e))?;
     ctx.walked();
     let bad = |d: String| ctx.tree(path, d);
     let mut out = Renames::new();
+    let mut leaf_data = LeafData::default();
     for r in keymap::parse(&bytes).map_err(bad)? {
         let at = |d: String| bad(format!("line {}: {d}", r.line));
         let enc = r.encoded.as_bytes();
@@ -171,6 +206,9 @@ fn load_renames(dir: &Dir, path: &[u8], ctx: &mut Ctx) -> Result<Renames, PackEr
                 "meta-suffix-rename record whose original does not end in .elastickv-meta.json".into()
             ));
         }
+        if r.kind == "s3-leaf-data" && is_leaf_data_of(enc, orig) {
+            leaf_data.0.insert(orig.clone(), (enc.to_vec(), false));
+        }
         out.insert(enc.to_vec(), r.original);
     }
     let mut targets: Vec<&Vec<u8>> = out.keys().collect();
@@ -193,7 +231,7 @@ fn load_renames(dir: &Dir, path: &[u8], ctx: &mut Ctx) -> Result<Renames, PackEr
             }
         }
     }
-    Ok(out)
+    Ok((out, leaf_data))
 }
 
 struct Bucket<'a> {
@@ -218,7 +256,8 @@ type Found = Option<(SidecarDef, FileId)>;
 impl Bucket<'_> {
     /// Sidecars are read and bodies checked on the worker threads; the
     /// records are added here, in file order.
-    fn walk_all(&self, dir: Dir, ctx: &mut Ctx) -> Result<(), PackError> {
+    /// Returns `leaf_data` with what the objects need marked.
+    fn walk_all(&self, dir: Dir, mut leaf_data: LeafData, ctx: &mut Ctx) -> Result<LeafData, PackError> {
         let display = self.display.as_str();
         with_pipeline(
             |dir, job: &Job<Item>| {
@@ -235,12 +274,20 @@ impl Bucket<'_> {
                 let mut done = |job: &Job<Item>, found: Found| {
                     let (Item::Body(child), Some((side, id))) = (&job.extra, found) else { return Ok(()) };
                     ctx.walked();
-                    self.add_object(child, &job.rel, side, id, ctx)
+                    let key = self.key(child);
+                    leaf_data.saw(key);
+                    self.add_object(key, &job.rel, side, id, ctx)
                 };
                 self.walk(Arc::new(dir), &[], p, &mut done)?;
                 p.finish(&mut done)
             },
-        )
+        )?;
+        Ok(leaf_data)
+    }
+
+    /// The object key of the body at bucket-relative path `child`.
+    fn key<'k>(&'k self, child: &'k [u8]) -> &'k [u8] {
+        self.renames.and_then(|r| r.get(child)).map_or(child, Vec::as_slice)
     }
 
     fn err(&self, rel: &[u8], detail: impl std::fmt::Display) -> PackError {
@@ -304,13 +351,12 @@ impl Bucket<'_> {
 
     fn add_object(
         &self,
-        child: &[u8],
+        key: &[u8],
         path: &[u8],
         side: SidecarDef,
         id: FileId,
         ctx: &mut Ctx,
     ) -> Result<(), PackError> {
-        let key = self.renames.and_then(|r| r.get(child)).map_or(child, Vec::as_slice);
         let sizes = s3_restore_chunk_sizes(id.size);
         for (chunk, &len) in (0u64..).zip(&sizes) {
             let r = FileRef { path, id, offset: chunk * S3_RESTORE_CHUNK_SIZE as u64, len: len as u32 };

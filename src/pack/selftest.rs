@@ -5,10 +5,12 @@
 //! Like upstream, only regular files are compared (by relative path, size,
 //! then streamed bytes), `MANIFEST.json`/`CHECKSUMS` and everything outside
 //! the adapter directories are not, and the report lists the differing
-//! paths sorted per adapter, cut after 64. One deliberate difference: an S3
-//! `KEYMAP.jsonl` rename tracker is compared as a set of lines, because
-//! upstream's decoder writes those lines in random order and fsmfs's in
-//! sorted order — the order carries no data.
+//! paths sorted per adapter, cut after 64. One deliberate difference: the
+//! decoded tree is compared with the *canonical form* of the input
+//! (`canonical`, `pack.md` §11.2) — what the decode of a payload writes
+//! differently from a tree a decoder wrote from a live node although the
+//! data is the same — so every tree a decoder writes passes, and any other
+//! difference still fails.
 
 use std::collections::BinaryHeap;
 use std::fs::File;
@@ -16,6 +18,7 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
+use super::canonical::{same_distinct_lines, Canonical};
 use super::fsio::{read_all, Dir, Kind};
 use super::par::{with_pipeline, Job, Pipeline};
 use super::PackError;
@@ -35,8 +38,8 @@ pub(super) struct Input<'a> {
     pub adapters: &'a [Adapter],
     pub decode: DecodeOptions,
     pub commit_ts: u64,
-    /// Tree-relative paths of S3 rename trackers (compared as line sets).
-    pub keymaps: &'a [Vec<u8>],
+    /// What the decode writes differently from the input.
+    pub canonical: &'a Canonical,
     pub progress: indicatif::ProgressBar,
 }
 
@@ -63,6 +66,7 @@ pub(super) fn run(payload: &Path, input: &Input<'_>) -> Result<Option<Vec<u8>>, 
     }
     let mut c = Compare {
         index: &index,
+        canonical: input.canonical,
         seen: vec![false; index.tree.len()],
         diff: Diff::default(),
         since_unmap: 0,
@@ -76,10 +80,10 @@ pub(super) fn run(payload: &Path, input: &Input<'_>) -> Result<Option<Vec<u8>>, 
     // shared, but count as RSS: drop them, and again as the comparison
     // reads through the mapping.
     c.unmap();
-    let keymaps = input.keymaps;
+    let canonical = input.canonical;
     let mut lines: Vec<Vec<u8>> = Vec::new();
     let rejection = with_pipeline(
-        |d, job: &Job<NodeId>| compare_file(&index, keymaps, d, &job.name, job.extra, &job.rel),
+        |d, job: &Job<NodeId>| compare_file(&index, canonical, d, &job.name, job.extra, &job.rel),
         |p| {
             for a in Adapter::ALL.iter().filter(|a| input.adapters.contains(a)) {
                 let name = a.name().as_bytes();
@@ -162,6 +166,7 @@ impl Diff {
 
 struct Compare<'a> {
     index: &'a Index,
+    canonical: &'a Canonical,
     seen: Vec<bool>,
     diff: Diff,
     since_unmap: u64,
@@ -199,13 +204,15 @@ impl Compare<'_> {
             let mut at = None;
             for e in d.entries().map_err(|e| io_err(rel, e))? {
                 let e = e.map_err(|e| io_err(rel, e))?;
-                let child = node.and_then(|n| tree.lookup(n, &e.name));
-                if let Some(c) = child {
-                    self.seen[c as usize] = true;
-                }
                 let len = rel.len();
                 rel.push(b'/');
                 rel.extend_from_slice(&e.name);
+                // The decode may give this file another name (§11.2).
+                let moved = if e.kind == Kind::File { self.canonical.moved(rel) } else { None };
+                let child = node.and_then(|n| tree.lookup(n, moved.unwrap_or(&e.name)));
+                if let Some(c) = child {
+                    self.seen[c as usize] = true;
+                }
                 let child_dir = child.filter(|&c| tree.is_dir(c));
                 let child_file = child.filter(|&c| !tree.is_dir(c));
                 match e.kind {
@@ -231,6 +238,7 @@ impl Compare<'_> {
                             self.diff.push(rel, "missing in scratch");
                             self.dir(None, Some(c), rel, p)?;
                         }
+                        (None, None) if self.canonical.vanishes(rel) => {}
                         (None, None) => self.diff.push(rel, "missing in scratch"),
                     },
                     // Not compared (upstream compares regular files only).
@@ -301,7 +309,7 @@ impl Compare<'_> {
 /// how many bytes were read through the mapping.
 fn compare_file(
     index: &Index,
-    keymaps: &[Vec<u8>],
+    canonical: &Canonical,
     d: &Dir,
     name: &[u8],
     node: NodeId,
@@ -324,46 +332,59 @@ fn compare_file(
         Err(e) => return Ok((Verdict::Rejected(e), 0)),
     };
     let touched = want.len() as u64;
-    let rule = content_rule(rel, keymaps);
-    if touched != id.size && rule.is_none() {
+    let rule = Rule::of(rel, canonical);
+    if touched != id.size && rule == Rule::Bytes {
         return Ok((Verdict::Differ, touched));
     }
     let have = read_all(f, id, id.size).map_err(|e| io_err(rel, e))?;
-    if have == want || rule.is_some_and(|same| same(rel, &have, &want)) {
+    if have == want || rule.same(canonical, rel, &have, &want) {
         return Ok((Verdict::Equal, touched));
     }
     Ok((Verdict::Differ, touched))
 }
 
-/// Decides whether an input file and its decoded counterpart hold the same
-/// data: `(path, input, decoded)`.
-type SameData = fn(&[u8], &[u8], &[u8]) -> bool;
-
-/// Files that may hold the input's data in another form, and how to tell:
-/// rename trackers whose line order carries nothing (S3's, which upstream
-/// writes in random order, and Redis's), Redis files and SQS messages
-/// (see `redis::same_data`, `sqs::same_data`). Everything else must match
-/// byte for byte.
-fn content_rule(rel: &[u8], keymaps: &[Vec<u8>]) -> Option<SameData> {
-    if rel == super::redis::KEYMAP_PATH || keymaps.iter().any(|k| k == rel) {
-        Some(same_lines)
-    } else if rel.starts_with(b"redis/") {
-        Some(super::redis::same_data)
-    } else if rel.starts_with(b"sqs/") {
-        Some(super::sqs::same_data)
-    } else {
-        None
-    }
+/// How an input file whose bytes differ from its decoded counterpart may
+/// still be the same file in canonical form (see `canonical`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rule {
+    /// Byte for byte: everything not listed below.
+    Bytes,
+    /// An S3 rename tracker: the same lines in any order, less those of
+    /// renames the decode no longer makes.
+    S3Tracker,
+    /// Redis's tracker: the same distinct lines.
+    RedisKeymap,
+    /// Other Redis files: the same records (`redis::same_data`).
+    Redis,
+    /// SQS messages: the same messages (`sqs::same_data`).
+    Sqs,
 }
 
-/// The same lines in any order (and the same final newline).
-fn same_lines(_rel: &[u8], a: &[u8], b: &[u8]) -> bool {
-    fn lines(b: &[u8]) -> Vec<&[u8]> {
-        let mut v: Vec<&[u8]> = b.split(|&c| c == b'\n').collect();
-        v.sort();
-        v
+impl Rule {
+    fn of(rel: &[u8], canonical: &Canonical) -> Rule {
+        if rel == super::redis::KEYMAP_PATH {
+            Rule::RedisKeymap
+        } else if canonical.is_s3_tracker(rel) {
+            Rule::S3Tracker
+        } else if rel.starts_with(b"redis/") {
+            Rule::Redis
+        } else if rel.starts_with(b"sqs/") {
+            Rule::Sqs
+        } else {
+            Rule::Bytes
+        }
     }
-    a.ends_with(b"\n") == b.ends_with(b"\n") && lines(a) == lines(b)
+
+    /// `input` and `decoded` differ in bytes: are they the same data?
+    fn same(self, canonical: &Canonical, rel: &[u8], input: &[u8], decoded: &[u8]) -> bool {
+        match self {
+            Rule::Bytes => false,
+            Rule::S3Tracker => canonical.same_tracker(rel, input, decoded),
+            Rule::RedisKeymap => same_distinct_lines(input, decoded),
+            Rule::Redis => super::redis::same_data(rel, input, decoded),
+            Rule::Sqs => super::sqs::same_data(rel, input, decoded),
+        }
+    }
 }
 
 fn stream_equal(
@@ -400,15 +421,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rename_trackers_compare_as_line_sets() {
+    fn rules_by_path() {
+        let mut c = Canonical::default();
+        c.s3_tracker(b"s3/b/KEYMAP.jsonl");
         let km = super::super::redis::KEYMAP_PATH;
-        assert!(content_rule(km, &[]).is_some_and(|same| same(km, b"a\nb\n", b"b\na\n")));
-        assert!(!same_lines(km, b"a\nb\n", b"a\nc\n"));
-        assert!(!same_lines(km, b"a\nb\n", b"b\na"));
-        let s3 = b"s3/b/KEYMAP.jsonl".to_vec();
-        assert!(content_rule(&s3, std::slice::from_ref(&s3)).is_some());
+        assert_eq!(Rule::of(km, &c), Rule::RedisKeymap);
+        assert!(Rule::RedisKeymap.same(&c, km, b"a\nb\na\n", b"b\na\n"));
+        assert_eq!(Rule::of(b"s3/b/KEYMAP.jsonl", &c), Rule::S3Tracker);
+        assert!(Rule::S3Tracker.same(&c, b"s3/b/KEYMAP.jsonl", b"a\nb\n", b"b\na\n"));
         // An S3 file that is not a tracker, and DynamoDB, match by bytes only.
-        assert!(content_rule(b"s3/b/KEYMAP.jsonl", &[]).is_none());
-        assert!(content_rule(b"dynamodb/t/_schema.json", &[]).is_none());
+        assert_eq!(Rule::of(b"s3/c/KEYMAP.jsonl", &c), Rule::Bytes);
+        assert_eq!(Rule::of(b"dynamodb/t/_schema.json", &c), Rule::Bytes);
+        assert!(!Rule::Bytes.same(&c, b"dynamodb/t/_schema.json", b"a\nb\n", b"b\na\n"));
+        assert_eq!(Rule::of(b"redis/db_0/strings_ttl.jsonl", &c), Rule::Redis);
+        assert_eq!(Rule::of(b"sqs/q/messages.jsonl", &c), Rule::Sqs);
     }
 }
