@@ -242,7 +242,12 @@ impl DecodeArgs {
             include_sqs_side_records: self.include_sqs_side_records,
             cluster_id: self.cluster_id.clone(),
             dynamodb_bundle_jsonl: jsonl,
-            source_path: snapshot.to_string_lossy().into_owned(),
+            // Symlinks resolved, so MANIFEST.json names the real file
+            // however it was reached (design.md §5).
+            source_path: std::fs::canonicalize(snapshot)
+                .unwrap_or_else(|_| snapshot.to_path_buf())
+                .to_string_lossy()
+                .into_owned(),
         })
     }
 }

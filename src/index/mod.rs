@@ -29,7 +29,8 @@ pub struct DecodeOptions {
     pub cluster_id: String,
     /// `--dynamodb-bundle-mode jsonl`: accepted, then refused like upstream.
     pub dynamodb_bundle_jsonl: bool,
-    /// The snapshot path as the user gave it (for `MANIFEST.json`).
+    /// The snapshot's path; `MANIFEST.json` records its file name only, so
+    /// the CLI passes the real path (symlinks resolved).
     pub source_path: String,
 }
 
@@ -137,6 +138,7 @@ pub struct Index {
     pub replaced: Vec<String>,
     pub(crate) checksums: OnceLock<Result<Vec<u8>, String>>,
     pub(crate) checksums_node: u32,
+    pub(crate) manifest_node: u32,
 }
 
 impl Index {
@@ -272,6 +274,7 @@ impl Index {
         }
         phase("tree");
         let checksums_node = tree.resolve(b"CHECKSUMS").expect("just added");
+        let manifest_node = tree.resolve(b"MANIFEST.json").expect("just added");
         let mut index = Index {
             layout: scan.layout,
             scan: scan.stats,
@@ -285,6 +288,7 @@ impl Index {
             replaced,
             checksums: OnceLock::new(),
             checksums_node,
+            manifest_node,
         };
         index.backing = backing;
         let size = crate::views::checksums_size(&index);
