@@ -179,7 +179,7 @@ impl Failure {
 impl From<IndexError> for Failure {
     fn from(e: IndexError) -> Self {
         let code = match e {
-            IndexError::Io { .. } => EXIT_USAGE,
+            IndexError::Io { .. } | IndexError::NotAFile { .. } => EXIT_USAGE,
             IndexError::Unsupported(_) => EXIT_USAGE,
             IndexError::Container(_) | IndexError::Adapter(_) => EXIT_DATA,
         };
@@ -291,7 +291,20 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Lets a write to a closed pipe end the process silently by SIGPIPE, as
+/// coreutils do (`fsmfs cat SNAP FILE | head -c 10`); Rust ignores the
+/// signal by default and would report "Broken pipe". Only for the
+/// commands whose sole output is stdout: `mount` and `pack` keep handling
+/// write errors themselves.
+fn die_quietly_on_closed_pipe() {
+    // SAFETY: installs the default disposition; no handler runs.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+}
+
 fn run(cmd: Command) -> Result<(), Failure> {
+    if matches!(cmd, Command::Info { .. } | Command::Ls { .. } | Command::Cat { .. }) {
+        die_quietly_on_closed_pipe();
+    }
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let w = |r: io::Result<()>| r.map_err(|e| Failure::usage(format!("stdout: {e}")));

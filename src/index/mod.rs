@@ -79,7 +79,15 @@ pub struct Counts {
 /// Why an index could not be built.
 #[derive(Debug)]
 pub enum IndexError {
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    /// The snapshot path names a directory, FIFO, device or socket.
+    NotAFile {
+        path: String,
+        kind: &'static str,
+    },
     Container(ContainerError),
     Adapter(AdapterError),
     Unsupported(String),
@@ -89,6 +97,7 @@ impl fmt::Display for IndexError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             IndexError::Io { path, source } => write!(f, "{path}: {source}"),
+            IndexError::NotAFile { path, kind } => write!(f, "{path}: is {kind}, not a snapshot file"),
             IndexError::Container(e) => e.fmt(f),
             IndexError::Adapter(e) => e.fmt(f),
             IndexError::Unsupported(s) => f.write_str(s),
@@ -149,8 +158,13 @@ impl Index {
         progress: &mut dyn FnMut(u64),
     ) -> Result<Index, IndexError> {
         let io = |source| IndexError::Io { path: path.display().to_string(), source };
+        // Checked before opening: opening a FIFO would block, and mapping
+        // a directory fails with a bare ENODEV.
+        not_a_file(path, &std::fs::metadata(path).map_err(io)?)?;
         let file = File::open(path).map_err(io)?;
-        let len = file.metadata().map_err(io)?.len();
+        let meta = file.metadata().map_err(io)?;
+        not_a_file(path, &meta)?;
+        let len = meta.len();
         let backing = if len == 0 {
             Backing::Owned(Vec::new())
         } else {
@@ -192,6 +206,13 @@ impl Index {
         let phase = |name: &str| log::debug!("index: {name} done at {:?}", started.elapsed());
         let scan = mvcc::scan(data, ScanOptions { include_expired: options.include_expired }, progress)?;
         phase("scan");
+        if !scan.layout.has_store_stream {
+            // Legal (the node restores it as an empty store), but an empty
+            // tree is more likely a surprise than what the user expected.
+            log::warn!(
+                "the file holds no store stream: an empty snapshot (only MANIFEST.json and CHECKSUMS)"
+            );
+        }
         let mut counts = Counts::default();
         let mut ddb = dynamodb::Collector::default();
         let mut s3c = s3::Collector::new(s3::Options {
@@ -307,6 +328,28 @@ impl Index {
     pub fn snapshot_index(&self) -> u64 {
         manifest::snapshot_index_from_path(&self.options.source_path)
     }
+}
+
+/// Refuses anything but a regular file, naming what the path is.
+fn not_a_file(path: &Path, meta: &std::fs::Metadata) -> Result<(), IndexError> {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    let kind = if t.is_file() {
+        return Ok(());
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    };
+    Err(IndexError::NotAFile { path: path.display().to_string(), kind })
 }
 
 pub use adapters::Warning as IndexWarning;
