@@ -179,7 +179,7 @@ impl Failure {
 impl From<IndexError> for Failure {
     fn from(e: IndexError) -> Self {
         let code = match e {
-            IndexError::Io { .. } => EXIT_USAGE,
+            IndexError::Io { .. } | IndexError::NotAFile { .. } => EXIT_USAGE,
             IndexError::Unsupported(_) | IndexError::Changed(_) => EXIT_USAGE,
             IndexError::Container(_) | IndexError::Adapter(_) => EXIT_DATA,
         };
@@ -243,7 +243,12 @@ impl DecodeArgs {
             include_sqs_side_records: self.include_sqs_side_records,
             cluster_id: self.cluster_id.clone(),
             dynamodb_bundle_jsonl: jsonl,
-            source_path: snapshot.to_string_lossy().into_owned(),
+            // Symlinks resolved, so MANIFEST.json names the real file
+            // however it was reached (design.md §5).
+            source_path: std::fs::canonicalize(snapshot)
+                .unwrap_or_else(|_| snapshot.to_path_buf())
+                .to_string_lossy()
+                .into_owned(),
         })
     }
 }
@@ -287,7 +292,20 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Lets a write to a closed pipe end the process silently by SIGPIPE, as
+/// coreutils do (`fsmfs cat SNAP FILE | head -c 10`); Rust ignores the
+/// signal by default and would report "Broken pipe". Only for the
+/// commands whose sole output is stdout: `mount` and `pack` keep handling
+/// write errors themselves.
+fn die_quietly_on_closed_pipe() {
+    // SAFETY: installs the default disposition; no handler runs.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+}
+
 fn run(cmd: Command) -> Result<(), Failure> {
+    if matches!(cmd, Command::Info { .. } | Command::Ls { .. } | Command::Cat { .. }) {
+        die_quietly_on_closed_pipe();
+    }
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let w = |r: io::Result<()>| r.map_err(|e| Failure::usage(format!("stdout: {e}")));

@@ -16,6 +16,14 @@ fn header_fields(shape: &Shape) -> (Option<u64>, Option<u64>) {
     }
 }
 
+/// Said of files without a CRC32C footer (raw streams, physical exports).
+pub const NO_INTEGRITY: &str =
+    "integrity check:    none (no CRC32C footer: a file cut at a record boundary cannot be detected)";
+
+/// Said of a payload that holds no store stream at all.
+pub const NO_STORE_STREAM: &str =
+    "store stream:       none (an empty snapshot: the node restores it as an empty store)";
+
 pub fn write(out: &mut impl Write, index: &Index, json: bool) -> io::Result<()> {
     let l = &index.layout;
     let s = &index.scan;
@@ -30,6 +38,8 @@ pub fn write(out: &mut impl Write, index: &Index, json: bool) -> io::Result<()> 
             "shape": l.shape.name(),
             "file_size": index.data().len(),
             "crc32c": l.crc.map(|c| format!("{c:08x}")),
+            "integrity_check": if l.shape.has_footer() { "crc32c" } else { "none" },
+            "store_stream": l.has_store_stream,
             "ceiling_ms": ceiling,
             "cutover": cutover,
             "last_commit_ts": l.last_commit_ts,
@@ -72,6 +82,12 @@ pub fn write(out: &mut impl Write, index: &Index, json: bool) -> io::Result<()> 
     writeln!(out, "file size:          {} bytes", index.data().len())?;
     if let Some(crc) = l.crc {
         writeln!(out, "crc32c footer:      {crc:08x} (verified)")?;
+    }
+    if !l.shape.has_footer() {
+        writeln!(out, "{NO_INTEGRITY}")?;
+    }
+    if !l.has_store_stream {
+        writeln!(out, "{NO_STORE_STREAM}")?;
     }
     if let Some(c) = ceiling {
         writeln!(out, "hlc ceiling:        {c} ms ({})", format_unix_ms_rfc3339(c as i64))?;

@@ -77,6 +77,9 @@ pub struct Layout {
     pub last_commit_ts: u64,
     /// The footer value when the shape has one (already verified).
     pub crc: Option<u32>,
+    /// False when the payload holds no store stream at all (the node
+    /// restores that as an empty store; upstream's decoder fails on it).
+    pub has_store_stream: bool,
 }
 
 fn be_u64(b: &[u8]) -> u64 {
@@ -222,6 +225,7 @@ impl Probe {
                 entries_end: end,
                 last_commit_ts: 0,
                 crc: stored,
+                has_store_stream: false,
             });
         };
         let entries_start = start + STREAM_HEADER_LEN;
@@ -231,6 +235,7 @@ impl Probe {
             entries_end: if footered { n - FOOTER_LEN } else { n },
             last_commit_ts: self.last_commit_ts,
             crc,
+            has_store_stream: true,
         };
         match self.header {
             None => match walk {

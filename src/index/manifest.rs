@@ -1,6 +1,7 @@
 //! `MANIFEST.json` (`fsm-container.md` §14.2), made deterministic: the wall
-//! time is the snapshot's last commit time, so every mount of one file
-//! shows the same bytes (`design.md` §4).
+//! time is the snapshot's last commit time and `source.fsm_path` is the
+//! snapshot's file name, so every mount of one file shows the same bytes
+//! however the file was reached (`design.md` §4, §5).
 
 use std::path::Path;
 
@@ -33,6 +34,17 @@ pub fn snapshot_index_from_path(path: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// What `source.fsm_path` records: the snapshot's file name. Upstream
+/// writes `--input` as given, which differs between a relative and an
+/// absolute path, another working directory or a symlink, while rsync
+/// sees the same size and mtime. The name is what identifies the snapshot
+/// (the engine names files by raft index, `snapshot_index` is read from
+/// it); callers resolve symlinks first so a link reaches the real name.
+pub fn recorded_fsm_path(source_path: &str) -> &str {
+    let name = source_path.rsplit('/').find(|c| !c.is_empty() && *c != ".");
+    name.unwrap_or(source_path)
+}
+
 pub fn render(opts: &DecodeOptions, last_commit_ts: u64) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
     let mut w = JsonWriter::pretty(&mut out, false);
@@ -61,7 +73,7 @@ pub fn render(opts: &DecodeOptions, last_commit_ts: u64) -> Vec<u8> {
     w.key(b"source");
     w.begin_object();
     w.key(b"fsm_path");
-    w.string(opts.source_path.as_bytes());
+    w.string(recorded_fsm_path(&opts.source_path).as_bytes());
     w.end_object();
     w.key(b"adapters");
     w.begin_object();
@@ -122,8 +134,8 @@ mod tests {
             ..Default::default()
         };
         let got = String::from_utf8(render(&opts, 112354918400000000)).unwrap();
-        // The spec's example, with our deterministic wall time and the
-        // engine name read as hex (0x64 = 100).
+        // The spec's example, with our deterministic wall time, the
+        // engine name read as hex (0x64 = 100) and the file name only.
         let want = r#"{
   "format_version": 1,
   "phase": "phase0-snapshot-decode",
@@ -133,7 +145,7 @@ mod tests {
   "last_commit_ts": 112354918400000000,
   "wall_time_iso": "2024-04-29T14:13:20Z",
   "source": {
-    "fsm_path": "/backups/0000000000000064.fsm"
+    "fsm_path": "0000000000000064.fsm"
   },
   "adapters": {
     "dynamodb": {},
@@ -157,6 +169,26 @@ mod tests {
 }
 "#;
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn fsm_path_is_the_file_name_however_it_was_given() {
+        for given in [
+            "/backups/demo.fsm",
+            "demo.fsm",
+            "./demo.fsm",
+            "../data//demo.fsm",
+            "x/demo.fsm/",
+            "x/demo.fsm/.",
+        ] {
+            assert_eq!(recorded_fsm_path(given), "demo.fsm", "{given}");
+        }
+        assert_eq!(recorded_fsm_path(""), "");
+        let at = |p: &str| {
+            let opts = DecodeOptions { source_path: p.into(), ..Default::default() };
+            render(&opts, 112354918400000000)
+        };
+        assert_eq!(at("/a/0000000000000064.fsm"), at("0000000000000064.fsm"));
     }
 
     #[test]

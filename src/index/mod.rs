@@ -30,7 +30,8 @@ pub struct DecodeOptions {
     pub cluster_id: String,
     /// `--dynamodb-bundle-mode jsonl`: accepted, then refused like upstream.
     pub dynamodb_bundle_jsonl: bool,
-    /// The snapshot path as the user gave it (for `MANIFEST.json`).
+    /// The snapshot's path; `MANIFEST.json` records its file name only, so
+    /// the CLI passes the real path (symlinks resolved).
     pub source_path: String,
 }
 
@@ -83,6 +84,11 @@ pub enum IndexError {
         path: String,
         source: std::io::Error,
     },
+    /// The snapshot path names a directory, FIFO, device or socket.
+    NotAFile {
+        path: String,
+        kind: &'static str,
+    },
     Container(ContainerError),
     Adapter(AdapterError),
     Unsupported(String),
@@ -94,6 +100,7 @@ impl fmt::Display for IndexError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             IndexError::Io { path, source } => write!(f, "{path}: {source}"),
+            IndexError::NotAFile { path, kind } => write!(f, "{path}: is {kind}, not a snapshot file"),
             IndexError::Container(e) => e.fmt(f),
             IndexError::Adapter(e) => e.fmt(f),
             IndexError::Unsupported(s) => f.write_str(s),
@@ -144,6 +151,7 @@ pub struct Index {
     pub replaced: Vec<String>,
     pub(crate) checksums: OnceLock<Result<Vec<u8>, String>>,
     pub(crate) checksums_node: u32,
+    pub(crate) manifest_node: u32,
 }
 
 impl Index {
@@ -154,7 +162,11 @@ impl Index {
         progress: &mut dyn FnMut(u64),
     ) -> Result<Index, IndexError> {
         let io = |source| IndexError::Io { path: path.display().to_string(), source };
+        // Checked before opening: opening a FIFO would block, and mapping
+        // a directory fails with a bare ENODEV.
+        not_a_file(path, &std::fs::metadata(path).map_err(io)?)?;
         let file = File::open(path).map_err(io)?;
+        not_a_file(path, &file.metadata().map_err(io)?)?;
         let (backing, watch) = match MappedFile::map(file, path).map_err(io)? {
             Some(m) => {
                 let w = m.watcher().try_clone().map_err(io)?;
@@ -223,6 +235,13 @@ impl Index {
         let phase = |name: &str| log::debug!("index: {name} done at {:?}", started.elapsed());
         let scan = mvcc::scan(data, ScanOptions { include_expired: options.include_expired }, progress)?;
         phase("scan");
+        if !scan.layout.has_store_stream {
+            // Legal (the node restores it as an empty store), but an empty
+            // tree is more likely a surprise than what the user expected.
+            log::warn!(
+                "the file holds no store stream: an empty snapshot (only MANIFEST.json and CHECKSUMS)"
+            );
+        }
         let mut counts = Counts::default();
         let mut ddb = dynamodb::Collector::default();
         let mut s3c = s3::Collector::new(s3::Options {
@@ -305,6 +324,7 @@ impl Index {
         }
         phase("tree");
         let checksums_node = tree.resolve(b"CHECKSUMS").expect("just added");
+        let manifest_node = tree.resolve(b"MANIFEST.json").expect("just added");
         let mut index = Index {
             layout: scan.layout,
             scan: scan.stats,
@@ -318,6 +338,7 @@ impl Index {
             replaced,
             checksums: OnceLock::new(),
             checksums_node,
+            manifest_node,
         };
         index.backing = backing;
         let size = crate::views::checksums_size(&index);
@@ -336,6 +357,28 @@ impl Index {
     pub fn snapshot_index(&self) -> u64 {
         manifest::snapshot_index_from_path(&self.options.source_path)
     }
+}
+
+/// Refuses anything but a regular file, naming what the path is.
+fn not_a_file(path: &Path, meta: &std::fs::Metadata) -> Result<(), IndexError> {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    let kind = if t.is_file() {
+        return Ok(());
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    };
+    Err(IndexError::NotAFile { path: path.display().to_string(), kind })
 }
 
 pub use adapters::Warning as IndexWarning;

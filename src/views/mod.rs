@@ -4,6 +4,7 @@
 
 mod checksums;
 pub mod frag;
+pub mod option_mtime;
 
 pub use checksums::{checksum_lines, checksums_size, render_checksums};
 
@@ -252,8 +253,17 @@ impl Index {
     }
 
     /// Commit timestamp (HLC) of the record that produced a node; the
-    /// snapshot's own for directories and generated aggregates.
+    /// snapshot's own for directories and generated aggregates, moved for
+    /// `MANIFEST.json` and `CHECKSUMS` by the options that change their
+    /// bytes (`option_mtime`).
     pub fn mtime_ts(&self, id: NodeId) -> u64 {
+        let last = self.layout.last_commit_ts;
+        if id == self.manifest_node {
+            return option_mtime::shifted(last, option_mtime::manifest_shift_secs(&self.options));
+        }
+        if id == self.checksums_node {
+            return option_mtime::shifted(last, option_mtime::checksums_shift_secs(&self.options));
+        }
         let data = self.data();
         let of = |off: u64| entry_at(data, off).map(|e| e.header.commit_ts);
         let ts = match self.tree.node(id).view() {
@@ -268,7 +278,7 @@ impl Index {
             View::Frag(n) => Some(self.side.frags.files[n as usize].commit_ts).filter(|&t| t != 0),
             _ => None,
         };
-        ts.unwrap_or(self.layout.last_commit_ts)
+        ts.unwrap_or(last)
     }
 }
 

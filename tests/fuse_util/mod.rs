@@ -95,7 +95,12 @@ pub fn become_subreaper() {
 }
 
 pub fn fsmfs(args: &[&OsStr]) -> Output {
-    Command::new(BIN).args(args).env_remove("RUST_LOG").output().unwrap()
+    fsmfs_in(Path::new("."), args)
+}
+
+/// `fsmfs` run from `cwd`, so a relative snapshot path resolves there.
+pub fn fsmfs_in(cwd: &Path, args: &[&OsStr]) -> Output {
+    Command::new(BIN).args(args).current_dir(cwd).env_remove("RUST_LOG").output().unwrap()
 }
 
 /// A live mount; unmounts (and reaps the server) on drop, so a failing
@@ -127,11 +132,16 @@ impl Drop for Mounted {
 
 /// `fsmfs -v mount` in the background; the mount must be ready on return.
 pub fn mount(snap: &Path, mp: &Path, extra: &[&str]) -> Mounted {
+    mount_in(Path::new("."), snap, mp, extra)
+}
+
+/// `mount` run from `cwd` (`snap` may be relative to it).
+pub fn mount_in(cwd: &Path, snap: &Path, mp: &Path, extra: &[&str]) -> Mounted {
     become_subreaper();
     fs::create_dir_all(mp).unwrap();
     let mut args: Vec<&OsStr> = vec![OsStr::new("-v"), OsStr::new("mount"), snap.as_os_str(), mp.as_os_str()];
     args.extend(extra.iter().map(OsStr::new));
-    let o = fsmfs(&args);
+    let o = fsmfs_in(cwd, &args);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "mount failed: {err}");
     let daemon = err

@@ -19,7 +19,7 @@ use crate::container::{entry_at, Entry};
 use crate::index::route::Family;
 use crate::keys::s3 as k;
 use crate::keys::segment::{b64url_nopad, encode_segment_into};
-use crate::tree::{DirId, TreeBuilder, View, SIZE_UNKNOWN};
+use crate::tree::{DirId, TreeBuilder, View, NAME_MAX, SIZE_UNKNOWN};
 
 pub const META_SUFFIX: &[u8] = b".elastickv-meta.json";
 pub const LEAF_DATA_SUFFIX: &[u8] = b".elastickv-leaf-data";
@@ -96,6 +96,14 @@ pub struct Collector {
 
 fn malformed(e: &Entry<'_>, detail: impl Into<String>) -> RecordError {
     RecordError::new(ErrorKind::S3MalformedKey, e.offset, e.user_key, detail)
+}
+
+/// A malformed-key error naming the record at `offset` and its key.
+fn at_record(data: &[u8], offset: Option<u64>, detail: String) -> RecordError {
+    match offset.and_then(|o| Some((o, entry_at(data, o)?))) {
+        Some((o, e)) => RecordError::new(ErrorKind::S3MalformedKey, o, e.user_key, detail),
+        None => RecordError::about(ErrorKind::S3MalformedKey, detail),
+    }
 }
 
 fn is_dot_or_empty(b: &[u8]) -> bool {
@@ -252,11 +260,8 @@ impl Collector {
     fn flush_bucket(&self, data: &[u8], b: u32, sink: &mut Sink<'_>) -> Result<(), AdapterError> {
         let bucket = &self.buckets[b as usize];
         if is_dot_or_empty(&bucket.name) {
-            return Err(RecordError::about(
-                ErrorKind::S3MalformedKey,
-                format!("bucket name {:?} is empty or a dot segment", String::from_utf8_lossy(&bucket.name)),
-            )
-            .into());
+            let detail = format!("bucket name {} is empty or a dot segment", show_name(&bucket.name));
+            return Err(at_record(data, bucket.meta, detail).into());
         }
         let mut seg = Vec::new();
         encode_segment_into(&bucket.name, &mut seg);
@@ -326,7 +331,7 @@ impl Collector {
                 continue;
             };
             let (name, kind) = self.object_file_name(&bucket_name, ob, &dir_prefixes, &keys)?;
-            safe_relative_path(&name).map_err(|d| RecordError::about(ErrorKind::S3MalformedKey, d))?;
+            safe_relative_path(&name).map_err(|d| at_record(data, Some(manifest_off), d))?;
             let body = self.assemble(data, ob, manifest_off, sink)?;
             let (parent, leaf) = split_parent(&name);
             let parent_dir = if parent.is_empty() { dir } else { sink.tree.dir_path(dir, parent)? };
@@ -553,11 +558,8 @@ impl Collector {
             return Ok(());
         }
         if is_dot_or_empty(&ob.key) {
-            return Err(RecordError::about(
-                ErrorKind::S3MalformedKey,
-                format!("orphan object key {:?} is a dot segment", String::from_utf8_lossy(&ob.key)),
-            )
-            .into());
+            let detail = format!("orphan object key {} is a dot segment", show_name(&ob.key));
+            return Err(at_record(data, blobs.first().map(|c| c.offset), detail).into());
         }
         let mut seg = Vec::new();
         encode_segment_into(&ob.key, &mut seg);
@@ -643,26 +645,58 @@ fn parse_manifest(body: &[u8]) -> Result<Manifest, String> {
 }
 
 /// B5.5 `safeJoinUnderRoot`: the raw object path must have no empty, `.`
-/// or `..` segment, no NUL and no backslash.
+/// or `..` segment, no NUL and no backslash; and each segment (the leaf
+/// with its sidecar suffix) must fit `NAME_MAX`, where upstream's write
+/// fails with ENAMETOOLONG.
 fn safe_relative_path(name: &[u8]) -> Result<(), String> {
-    let show = || String::from_utf8_lossy(name).into_owned();
+    let show = || show_name(name);
     if name.is_empty() {
         return Err("empty object name".into());
     }
     if name.contains(&0) {
-        return Err(format!("object name contains NUL: {:?}", show()));
+        return Err(format!("object name contains NUL: {}", show()));
     }
     if name.contains(&b'\\') {
-        return Err(format!("object name contains backslash: {:?}", show()));
+        return Err(format!("object name contains backslash: {}", show()));
     }
-    for seg in name.split(|&b| b == b'/') {
+    let mut segments = name.split(|&b| b == b'/').peekable();
+    while let Some(seg) = segments.next() {
         match seg {
-            b"" => return Err(format!("object name has empty path segment: {:?}", show())),
-            b"." | b".." => return Err(format!("object name has dot segment: {:?}", show())),
+            b"" => return Err(format!("object name has empty path segment: {}", show())),
+            b"." | b".." => return Err(format!("object name has dot segment: {}", show())),
             _ => {}
+        }
+        if seg.len() > NAME_MAX {
+            return Err(format!(
+                "object name has a path segment of {} bytes, which exceeds NAME_MAX ({NAME_MAX}): {}",
+                seg.len(),
+                show()
+            ));
+        }
+        let sidecar = seg.len() + META_SUFFIX.len();
+        if segments.peek().is_none() && sidecar > NAME_MAX {
+            return Err(format!(
+                "object name's metadata sidecar name would be {sidecar} bytes, which exceeds NAME_MAX ({NAME_MAX}): {}",
+                show()
+            ));
         }
     }
     Ok(())
+}
+
+/// A name for an error line: quoted and escaped, and cut to its head and
+/// tail with the byte count when long, so the line stays readable.
+fn show_name(name: &[u8]) -> String {
+    const HEAD: usize = 32;
+    const TAIL: usize = 16;
+    let esc = |b: &[u8]| {
+        let q = format!("{:?}", String::from_utf8_lossy(b));
+        q[1..q.len() - 1].to_string()
+    };
+    if name.len() <= HEAD + TAIL + 16 {
+        return format!("\"{}\"", esc(name));
+    }
+    format!("\"{}…{}\" ({} bytes)", esc(&name[..HEAD]), esc(&name[name.len() - TAIL..]), name.len())
 }
 
 fn split_parent(path: &[u8]) -> (&[u8], &[u8]) {
@@ -684,6 +718,21 @@ mod tests {
         for ok in [&b"a"[..], b"a/b/c", b"...", b"a/.b", b" /x"] {
             assert!(safe_relative_path(ok).is_ok(), "{ok:?}");
         }
+    }
+
+    #[test]
+    fn long_names_are_checked_and_cut() {
+        let dir = |n: usize| [&b"d/"[..], &vec![b'k'; n], b"/x"].concat();
+        assert!(safe_relative_path(&dir(255)).is_ok());
+        let err = safe_relative_path(&dir(256)).unwrap_err();
+        assert!(err.contains("a path segment of 256 bytes"), "{err}");
+        assert!(safe_relative_path(&[b'k'; 235]).is_ok(), "leaf + sidecar suffix = 255");
+        let err = safe_relative_path(&[b'k'; 236]).unwrap_err();
+        assert!(err.contains("sidecar name would be 256 bytes"), "{err}");
+        assert!(err.len() < 200, "cut: {err}");
+        assert!(err.ends_with("kkkkkkkkkkkkkkkk\" (236 bytes)"), "{err}");
+        assert_eq!(show_name(b"a\0b"), "\"a\\0b\"");
+        assert_eq!(show_name(&[b'x'; 64]), format!("\"{}\"", "x".repeat(64)));
     }
 
     #[test]
