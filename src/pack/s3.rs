@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::dynamodb::join;
-use super::fsio::{kind_beneath, Dir, FileError, FileId, Kind};
+use super::fsio::{kind_beneath, Dir, FileError, FileId, Kind, HELD_LEVELS};
 use super::keymap;
 use super::par::{with_pipeline, Job, Pipeline};
 use super::sorter::FileRef;
@@ -237,28 +237,33 @@ impl Bucket<'_> {
                     ctx.walked();
                     self.add_object(child, &job.rel, side, id, ctx)
                 };
-                self.walk(Arc::new(dir), &[], p, &mut done)?;
+                self.walk(Arc::new(dir), &[], 0, p, &mut done)?;
                 p.finish(&mut done)
             },
         )
     }
 
-    fn err(&self, rel: &[u8], detail: impl std::fmt::Display) -> PackError {
+    fn err(&self, rel: &[u8], detail: impl std::fmt::Display + 'static) -> PackError {
         tree_error(&self.display, rel, detail)
     }
 
     /// Walks one directory of the bucket; `sub` is its path below the
-    /// bucket (empty at the top). Files go to the pipeline.
+    /// bucket (empty at the top), `depth` its level. Files go to the
+    /// pipeline, then subdirectories are walked (descriptors stay bounded:
+    /// `fsio` module docs). Returns the handle of `dir` (reopened, below
+    /// `HELD_LEVELS`).
     fn walk(
         &self,
         dir: Arc<Dir>,
         sub: &[u8],
+        depth: usize,
         p: &mut Pipeline<Item, Found>,
         done: &mut impl FnMut(&Job<Item>, Found) -> Result<(), PackError>,
-    ) -> Result<(), PackError> {
+    ) -> Result<Arc<Dir>, PackError> {
         let here = join(self.rel, sub);
         let top = sub.is_empty();
         let mut at = None;
+        let mut subdirs = Vec::new();
         for e in dir.entries().map_err(|e| self.err(&here, e))? {
             let e = e.map_err(|e| self.err(&here, e))?;
             let child = join(sub, &e.name);
@@ -275,9 +280,7 @@ impl Bucket<'_> {
                     ));
                 }
                 Kind::Dir => {
-                    let d = dir.open_dir(&e.name).map_err(|err| self.err(&path, err))?;
-                    self.walk(Arc::new(d), &child, p, done)?;
-                    at = None; // the window may have been submitted meanwhile
+                    subdirs.push(e.name);
                     continue;
                 }
                 Kind::File if top && e.name == BUCKET_JSON => continue,
@@ -299,7 +302,21 @@ impl Bucket<'_> {
                 at = None;
             }
         }
-        Ok(())
+        let reopen = depth >= HELD_LEVELS && !subdirs.is_empty();
+        let id = if reopen { Some(dir.identity().map_err(|e| self.err(&here, e))?) } else { None };
+        let mut dir = dir;
+        for name in subdirs {
+            let child = join(sub, &name);
+            let d = dir.open_dir(&name).map_err(|err| self.err(&join(self.rel, &child), err))?;
+            let Some(id) = id else {
+                self.walk(Arc::new(d), &child, depth + 1, p, done)?;
+                continue;
+            };
+            drop(dir);
+            let back = self.walk(Arc::new(d), &child, depth + 1, p, done)?;
+            dir = Arc::new(back.open_parent(id).map_err(|e| self.err(&here, e))?);
+        }
+        Ok(dir)
     }
 
     fn add_object(
