@@ -123,8 +123,11 @@ pub fn extract(
             }
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        // OUTDIR is a file, or a path component above it is (checked below).
         Err(e) if e.kind() == io::ErrorKind::NotADirectory => {
-            return Err(ExtractError::TargetExists(target.to_path_buf()))
+            if fs::symlink_metadata(target).is_ok() {
+                return Err(ExtractError::TargetExists(target.to_path_buf()));
+            }
         }
         Err(e) => return Err(ExtractError::Io { path: target.to_path_buf(), source: e }),
     }

@@ -258,7 +258,49 @@ fn caused_by_environment(detail: &dyn std::any::Any) -> bool {
     if let Some(e) = detail.downcast_ref::<io::Error>() {
         return is_environment(e);
     }
+    if let Some(w) = detail.downcast_ref::<Why>() {
+        return w.environment;
+    }
     matches!(detail.downcast_ref::<FileError>(), Some(FileError::Io(e)) if is_environment(e))
+}
+
+/// Why one file failed on a worker thread: the words, and whether the
+/// environment is to blame (exit 1) rather than the tree (exit 2).
+#[derive(Debug)]
+pub(crate) struct Why {
+    text: String,
+    environment: bool,
+}
+
+impl fmt::Display for Why {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl From<String> for Why {
+    fn from(text: String) -> Why {
+        Why { text, environment: false }
+    }
+}
+
+impl From<&str> for Why {
+    fn from(text: &str) -> Why {
+        Why { text: text.to_string(), environment: false }
+    }
+}
+
+impl From<FileError> for Why {
+    fn from(e: FileError) -> Why {
+        let environment = matches!(&e, FileError::Io(io) if is_environment(io));
+        Why { text: e.to_string(), environment }
+    }
+}
+
+impl From<io::Error> for Why {
+    fn from(e: io::Error) -> Why {
+        Why { text: e.to_string(), environment: is_environment(&e) }
+    }
 }
 
 /// The exit code for a file of the tree that could not be read.
@@ -299,8 +341,8 @@ fn check_top_level(root: &Dir, tree: &str) -> Result<(), PackError> {
 
 /// Why writing the payload stopped.
 enum EmitError {
-    /// Reading an input file (exit 2).
-    Read(String),
+    /// Reading an input file (exit 2, or 1 for the environment's errors).
+    Read(PackError),
     /// Writing the output (exit 1).
     Write(io::Error),
 }
@@ -477,13 +519,19 @@ impl<'o> Plan<'o> {
         };
         for &a in &self.selected {
             let name = a.name().as_bytes();
-            let at = |d: String| PackError::data(format!("{}/{}: {d}", self.tree_display, a.name()));
-            match self.root.kind(name).map_err(|e| at(e.to_string()))? {
+            let at = |d| tree_error(&self.tree_display, name, d);
+            match self.root.kind(name).map_err(at)? {
                 None => continue,
                 Some(Kind::Dir) => {}
-                Some(k) => return Err(at(format!("is {}, not a directory", k.describe()))),
+                Some(k) => {
+                    return Err(tree_error(
+                        &self.tree_display,
+                        name,
+                        format!("is {}, not a directory", k.describe()),
+                    ))
+                }
             }
-            let dir = self.root.open_dir(name).map_err(|e| at(e.to_string()))?;
+            let dir = self.root.open_dir(name).map_err(at)?;
             encoder_for(a)(&dir, &mut ctx)?;
         }
         Ok(ctx.s3_keymaps)
@@ -501,17 +549,15 @@ impl<'o> Plan<'o> {
             StreamWriter::new(output::HashedWriter::new(file, pb), self.commit_ts).map_err(write_err)?;
         let header = [0u8; VALUE_HEADER_LEN];
         let tree = &self.tree_display;
-        let show =
-            |path: &[u8], e: &dyn fmt::Display| format!("{tree}/{}: {e}", String::from_utf8_lossy(path));
         // The body file being copied: chunks of one object are adjacent.
         let mut body: Option<(Vec<u8>, std::fs::File)> = None;
-        let mut read_err: Option<String> = None;
+        let mut read_err: Option<PackError> = None;
         let merged = sorter.finish(|key, value| match value {
             Value::Inline(b) => sw.entry(key, &[&header, b]).map_err(EmitError::Write),
             Value::File(r) => {
                 if body.as_ref().is_none_or(|(p, _)| p.as_slice() != r.path) {
                     let f = fsio::reopen_beneath(&self.root, r.path, r.id)
-                        .map_err(|e| EmitError::Read(show(r.path, &e)))?;
+                        .map_err(|e| EmitError::Read(tree_error(tree, r.path, e)))?;
                     body = Some((r.path.to_vec(), f));
                 }
                 let (_, f) = body.as_ref().expect("just opened");
@@ -521,7 +567,7 @@ impl<'o> Plan<'o> {
                     w.fill_from(f, r.offset, u64::from(r.len)).map_err(|e| match e {
                         output::FillError::Write(e) => e,
                         output::FillError::Read(e) => {
-                            read_err = Some(show(r.path, &e));
+                            read_err = Some(tree_error(tree, r.path, e));
                             io::Error::other("input read failed")
                         }
                     })
@@ -546,7 +592,7 @@ impl<'o> Plan<'o> {
                     self.spill_dir.display()
                 )))
             }
-            Err(SortError::Emit(EmitError::Read(msg))) => return Err(PackError::data(msg)),
+            Err(SortError::Emit(EmitError::Read(e))) => return Err(e),
             Err(SortError::Emit(EmitError::Write(e))) => return Err(write_err(e)),
             Err(SortError::KeyTooLarge(_) | SortError::ValueTooLarge(_)) => {
                 unreachable!("checked when added")

@@ -348,7 +348,11 @@ pub fn check_sidecar_target(path: &Path) -> io::Result<()> {
         return Err(io::Error::other(format!("refusing to overwrite symlink at {}", path.display())));
     }
     if !ft.is_file() {
-        return Err(io::Error::other(format!("refusing to write to non-regular file at {}", path.display())));
+        return Err(io::Error::other(format!(
+            "refusing to write to non-regular file ({}) at {}",
+            describe(&ft),
+            crate::errpath::shown_path(path)
+        )));
     }
     if std::os::unix::fs::MetadataExt::nlink(&md) > 1 {
         return Err(io::Error::other(format!(

@@ -21,7 +21,7 @@ use super::fsio::{kind_beneath, Dir, FileError, FileId, Kind, HELD_LEVELS};
 use super::keymap;
 use super::par::{with_pipeline, Job, Pipeline};
 use super::sorter::FileRef;
-use super::{tree_error, Ctx, PackError, MAX_DOCUMENT};
+use super::{tree_error, Ctx, PackError, Why, MAX_DOCUMENT};
 use crate::adapters::encode::{
     s3_restore_blob_key, s3_restore_bucket_records, s3_restore_chunk_sizes, s3_restore_manifest_record,
     SidecarDef, S3_RESTORE_CHUNK_SIZE,
@@ -340,8 +340,8 @@ impl Bucket<'_> {
 
 /// A sidecar is read with its body; here only check that it has one.
 /// (The job's path is the sidecar's own, so errors are `(false, why)`.)
-fn check_sidecar(dir: &Dir, body: &[u8], top: bool) -> Result<(), (bool, String)> {
-    let fail = |d: &str| Err((false, d.to_string()));
+fn check_sidecar(dir: &Dir, body: &[u8], top: bool) -> Result<(), (bool, Why)> {
+    let fail = |d: &str| Err((false, Why::from(d)));
     if top && body == BUCKET_JSON {
         return fail("an object named _bucket.json collides with the bucket descriptor and cannot be packed");
     }
@@ -354,23 +354,26 @@ fn check_sidecar(dir: &Dir, body: &[u8], top: bool) -> Result<(), (bool, String)
         Ok(Some(Kind::File)) => Ok(()),
         Ok(Some(k)) if k != Kind::Dir => Ok(()), // the body itself is refused when walked
         Ok(_) => fail("sidecar without an object body next to it"),
-        Err(e) => Err((false, e.to_string())),
+        Err(e) => Err((false, e.into())),
     }
 }
 
 /// Reads and checks an object's sidecar and stats its body (not read here:
 /// its chunks are copied when the output is written). `Err((true, why))`
 /// names the sidecar, `Err((false, why))` the body.
-fn read_object(dir: &Dir, name: &[u8]) -> Result<(SidecarDef, FileId), (bool, String)> {
+fn read_object(dir: &Dir, name: &[u8]) -> Result<(SidecarDef, FileId), (bool, Why)> {
     let side_name = [name, META_SUFFIX].concat();
     let bytes = dir.read_file(&side_name, MAX_DOCUMENT).map_err(|e| match e {
-        FileError::Missing => (false, "object body without its .elastickv-meta.json sidecar".to_string()),
-        e => (true, e.to_string()),
+        FileError::Missing => (false, "object body without its .elastickv-meta.json sidecar".into()),
+        e => (true, e.into()),
     })?;
-    let side = parse_sidecar(&bytes).map_err(|d| (true, d))?;
-    let id = dir.stat_file(name).map_err(|e| (false, e.to_string()))?;
+    let side = parse_sidecar(&bytes).map_err(|d| (true, d.into()))?;
+    let id = dir.stat_file(name).map_err(|e| (false, e.into()))?;
     if u64::try_from(side.size_bytes).ok() != Some(id.size) {
-        return Err((true, format!("size_bytes {} but the body has {} bytes", side.size_bytes, id.size)));
+        return Err((
+            true,
+            format!("size_bytes {} but the body has {} bytes", side.size_bytes, id.size).into(),
+        ));
     }
     Ok((side, id))
 }
