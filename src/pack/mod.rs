@@ -849,6 +849,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn environment_errors_exit_1_wherever_they_happen() {
+        let os = io::Error::from_raw_os_error;
+        for errno in [libc::EMFILE, libc::ENFILE, libc::ENOSPC, libc::EACCES, libc::EPERM, libc::EIO] {
+            assert_eq!(tree_error("t", b"x", os(errno)).code, EXIT_USAGE, "{errno}");
+            assert_eq!(tree_error("t", b"x", FileError::Io(os(errno))).code, EXIT_USAGE, "{errno}");
+            assert_eq!(tree_error("t", b"x", Why::from(FileError::Io(os(errno)))).code, EXIT_USAGE);
+            assert_eq!(tree_error("t", b"x", Why::from(os(errno))).code, EXIT_USAGE);
+        }
+        for data in [os(libc::ELOOP), os(libc::EINVAL), io::Error::other("larger than 5 bytes")] {
+            assert_eq!(tree_error("t", b"x", data).code, EXIT_DATA);
+        }
+        assert_eq!(tree_error("t", b"x", "bad item").code, EXIT_DATA);
+        assert_eq!(tree_error("t", b"x", Why::from("bad item".to_string())).code, EXIT_DATA);
+        assert_eq!(tree_error("t", b"x", FileError::HardLinked(2)).code, EXIT_DATA);
+        let long = tree_error("t", &vec![b'a'; 5000], "bad").message;
+        assert!(long.len() < 300 && long.ends_with("aaa: bad"), "{long}");
+    }
+
+    #[test]
     fn adapter_lists_follow_the_encoder() {
         assert_eq!(parse_adapter_list("").unwrap().len(), 4);
         assert_eq!(parse_adapter_list("all").unwrap().len(), 4);
