@@ -190,7 +190,11 @@ impl From<IndexError> for Failure {
 impl From<ExtractError> for Failure {
     fn from(e: ExtractError) -> Self {
         let code = match &e {
-            ExtractError::TargetExists(_) | ExtractError::Io { .. } => EXIT_USAGE,
+            ExtractError::TargetExists(_)
+            | ExtractError::Io { .. }
+            | ExtractError::NoParent { .. }
+            | ExtractError::MountPoint(_)
+            | ExtractError::Interrupted(_) => EXIT_USAGE,
             ExtractError::Render(v) if v.snapshot_changed => EXIT_USAGE,
             ExtractError::Render(_) | ExtractError::Deferred(_) => EXIT_DATA,
         };

@@ -2,7 +2,10 @@
 //! 0600, `MANIFEST.json`/`CHECKSUMS` 0644, directories 0755, mtimes from
 //! the records (`design.md` §4). Everything goes into a temporary
 //! directory beside the target that is renamed into place at the end, so
-//! a failure leaves nothing behind.
+//! a failure leaves nothing behind: an error removes it, a catchable
+//! signal removes it before the process dies by that signal, and what a
+//! SIGKILL leaves is removed by the next run in that directory
+//! (`crate::temps`).
 
 use std::fmt;
 use std::fs::{self, File, FileTimes, OpenOptions};
@@ -14,7 +17,9 @@ use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 
+use crate::errpath::shown_path;
 use crate::index::Index;
+use crate::temps::{self, Temp};
 use crate::tree::{NodeId, Tree};
 use crate::views::{self, ViewError};
 
@@ -26,6 +31,17 @@ pub enum ExtractError {
         path: PathBuf,
         source: io::Error,
     },
+    /// The directory OUTDIR would be created in does not exist (or is not
+    /// a directory).
+    NoParent {
+        target: PathBuf,
+        parent: PathBuf,
+        source: io::Error,
+    },
+    /// OUTDIR is a mount point: the finished tree cannot be renamed onto it.
+    MountPoint(PathBuf),
+    /// SIGINT/SIGTERM/SIGHUP arrived; the temporary directory is removed.
+    Interrupted(libc::c_int),
     /// A record cannot be rendered (the snapshot is malformed).
     Render(ViewError),
     /// A record that produces no file is malformed (upstream fails too).
@@ -38,7 +54,25 @@ impl fmt::Display for ExtractError {
             ExtractError::TargetExists(p) => {
                 write!(f, "{} exists and is not an empty directory", p.display())
             }
-            ExtractError::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            ExtractError::Io { path, source } => write!(f, "{}: {source}", shown_path(path)),
+            ExtractError::NoParent { target, parent, source } => write!(
+                f,
+                "{}: cannot create it: its parent directory {} {} (extract creates OUTDIR, not its parents)",
+                shown_path(target),
+                shown_path(parent),
+                if source.kind() == io::ErrorKind::NotFound {
+                    "does not exist".to_string()
+                } else {
+                    format!("is not usable: {source}")
+                }
+            ),
+            ExtractError::MountPoint(p) => write!(
+                f,
+                "{}: is a mount point; extract writes the tree into a temporary directory beside OUTDIR and renames it into place, which cannot replace a mount point: extract into a new subdirectory of it instead (e.g. {})",
+                shown_path(p),
+                shown_path(&p.join("tree"))
+            ),
+            ExtractError::Interrupted(sig) => write!(f, "interrupted by signal {sig}"),
             ExtractError::Render(e) => e.fmt(f),
             ExtractError::Deferred(e) => e.fmt(f),
         }
@@ -82,10 +116,6 @@ pub fn extract(
     if let Some(first) = index.deferred.first() {
         return Err(ExtractError::Deferred(first.clone()));
     }
-    let io_err = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ExtractError::Io { path, source }
-    };
     match fs::read_dir(target) {
         Ok(mut it) => {
             if it.next().is_some() {
@@ -93,8 +123,11 @@ pub fn extract(
             }
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        // OUTDIR is a file, or a path component above it is (checked below).
         Err(e) if e.kind() == io::ErrorKind::NotADirectory => {
-            return Err(ExtractError::TargetExists(target.to_path_buf()))
+            if fs::symlink_metadata(target).is_ok() {
+                return Err(ExtractError::TargetExists(target.to_path_buf()));
+            }
         }
         Err(e) => return Err(ExtractError::Io { path: target.to_path_buf(), source: e }),
     }
@@ -102,22 +135,83 @@ pub fn extract(
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "tree".into());
-    let tmp = parent.join(format!(".{name}.fsmfs-extract-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&tmp);
-    let result = write_tree(index, &tmp, progress);
-    match result {
-        Ok(stats) => {
-            fs::rename(&tmp, target).map_err(io_err(target)).inspect_err(|_| {
-                let _ = fs::remove_dir_all(&tmp);
-            })?;
-            Ok(stats)
+    match fs::metadata(&parent) {
+        Ok(md) if md.is_dir() => {}
+        Ok(_) => {
+            let source = io::Error::from_raw_os_error(libc::ENOTDIR);
+            return Err(ExtractError::NoParent { target: target.to_path_buf(), parent, source });
         }
-        Err(e) => {
-            let _ = fs::remove_dir_all(&tmp);
-            Err(e)
-        }
+        Err(source) => return Err(ExtractError::NoParent { target: target.to_path_buf(), parent, source }),
     }
+    if is_mount_point(target) {
+        return Err(ExtractError::MountPoint(target.to_path_buf()));
+    }
+    temps::sweep(&parent);
+    let name = target.file_name().unwrap_or_else(|| std::ffi::OsStr::new("tree"));
+    // From here a catchable signal only sets a flag; the workers stop, the
+    // temporary is removed, then the process dies by the signal.
+    let deferred = temps::Deferred::new();
+    let lock = Temp::create(&parent, name, temps::What::Extract).map_err(|source| ExtractError::Io {
+        path: parent.clone(),
+        source: io::Error::new(source.kind(), format!("creating a temporary beside OUTDIR: {source}")),
+    })?;
+    let tmp = lock.path().to_path_buf();
+    let result = write_tree(index, &tmp, progress).and_then(|stats| match temps::interrupted() {
+        Some(sig) => Err(ExtractError::Interrupted(sig)),
+        None => Ok(stats),
+    });
+    let result = result.and_then(|stats| {
+        fs::rename(&tmp, target).map(|()| stats).map_err(|source| match source.raw_os_error() {
+            Some(libc::EBUSY) => ExtractError::MountPoint(target.to_path_buf()),
+            _ => ExtractError::Io { path: target.to_path_buf(), source },
+        })
+    });
+    if result.is_err() {
+        let _ = fs::remove_dir_all(&tmp);
+    }
+    drop(lock);
+    drop(deferred);
+    if let Some(sig) = temps::interrupted() {
+        temps::die_by(sig);
+    }
+    // Errors name OUTDIR, not the temporary directory.
+    result.map_err(|e| match e {
+        ExtractError::Io { path, source } => match path.strip_prefix(&tmp) {
+            Ok(rel) => ExtractError::Io { path: target.join(rel), source },
+            Err(_) => ExtractError::Io { path, source },
+        },
+        e => e,
+    })
+}
+
+/// Whether `p` is an existing directory something is mounted on (bind
+/// mounts included, which share the device with their parent).
+fn is_mount_point(p: &Path) -> bool {
+    let Ok(c) = std::ffi::CString::new(p.as_os_str().as_bytes()) else { return false };
+    // SAFETY: `st` is plain old data filled in by the kernel.
+    let mut st: libc::statx = unsafe { std::mem::zeroed() };
+    let r = unsafe {
+        libc::statx(libc::AT_FDCWD, c.as_ptr(), libc::AT_SYMLINK_NOFOLLOW, libc::STATX_BASIC_STATS, &mut st)
+    };
+    if r != 0 {
+        return false;
+    }
+    let flag = libc::STATX_ATTR_MOUNT_ROOT as u64;
+    if st.stx_attributes_mask & flag != 0 {
+        return st.stx_attributes & flag != 0;
+    }
+    // Kernels before 5.8: a different device than the parent's.
+    let parent = p.parent().filter(|q| !q.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    use std::os::unix::fs::MetadataExt;
+    match (fs::symlink_metadata(p), fs::metadata(parent)) {
+        (Ok(a), Ok(b)) => a.is_dir() && a.dev() != b.dev(),
+        _ => false,
+    }
+}
+
+/// The signal to stop on, as an error.
+fn check_interrupt() -> Result<(), ExtractError> {
+    temps::interrupted().map_or(Ok(()), |sig| Err(ExtractError::Interrupted(sig)))
 }
 
 fn node_path(root: &Path, tree: &Tree, id: NodeId) -> PathBuf {
@@ -148,6 +242,7 @@ fn write_tree(
         }
     }
     for &d in &dirs {
+        check_interrupt()?;
         let p = node_path(root, tree, d);
         builder.create(&p).map_err(|source| ExtractError::Io { path: p.clone(), source })?;
         set_mode(&p, DIR_MODE)?;
@@ -165,6 +260,7 @@ fn write_tree(
                 s.spawn(move || {
                     let mut out = Vec::with_capacity(part.len());
                     for &id in part {
+                        check_interrupt()?;
                         let (digest, len) = write_file(index, root, id)?;
                         out.push((id, digest, len));
                         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
@@ -280,6 +376,7 @@ fn write_file(index: &Index, root: &Path, id: NodeId) -> Result<([u8; 32], u64),
     let mut buf = vec![0u8; 1 << 20];
     let mut off = 0u64;
     loop {
+        check_interrupt()?;
         let n = index.read(id, off, &mut buf).map_err(ExtractError::Render)?;
         if n == 0 {
             break;

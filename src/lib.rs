@@ -16,8 +16,10 @@ pub mod tree;
 pub mod views;
 
 pub mod cli;
+pub mod errpath;
 pub mod extract;
 pub mod fuse;
 pub mod info;
 pub mod pack;
 pub mod progress;
+pub mod temps;

@@ -51,14 +51,16 @@ fn spawn_pack(tree: &Path, out: &Path, env: &[(&str, &str)]) -> Child {
 }
 
 /// Waits until `pid` holds a descriptor on a file in `dir` (the unnamed
-/// output shows as `dir/#inode (deleted)`), or a `.tmp-` file appears.
+/// output shows as `dir/#inode (deleted)`), or its named temp file
+/// `.x.fsm.fsmfs-pack-<pid>-<hex>` appears.
 fn wait_for_output(pid: u32, dir: &Path, named: bool) {
     let start = Instant::now();
     let dir_s = dir.canonicalize().unwrap().to_string_lossy().into_owned();
     loop {
         assert!(start.elapsed() < Duration::from_secs(30), "the output file never appeared");
         if named {
-            if listing(dir).iter().any(|n| n.contains(".tmp-")) {
+            let temp = format!(".x.fsm.fsmfs-pack-{pid}-");
+            if listing(dir).iter().any(|n| n.starts_with(&temp) && !n.ends_with(".lock")) {
                 return;
             }
         } else if let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) {
@@ -98,10 +100,10 @@ fn sigkill_mid_way_leaves_nothing() {
 }
 
 #[test]
-fn sigint_and_sigterm_remove_the_named_temp_file() {
+fn catchable_signals_remove_the_named_temp_file() {
     // The fallback for filesystems without O_TMPFILE: a named temp file,
     // removed by the signal handler.
-    for sig in [libc::SIGINT, libc::SIGTERM] {
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
         let tmp = tempfile::tempdir().unwrap();
         let tree = tmp.path().join("tree");
         big_tree(&tree, 768 * MIB);
@@ -286,4 +288,35 @@ fn refused_sidecar_path_keeps_the_old_output() {
     assert_eq!(std::fs::read(&out).unwrap(), b"old payload");
     assert_eq!(std::fs::read(tmp.path().join("target")).unwrap(), b"not yours");
     assert_eq!(listing(&dir), vec!["x.fsm", "x.fsm.encode_info.json"]);
+}
+
+/// What a SIGKILL leaves on a filesystem without `O_TMPFILE` — the named
+/// temp file and its lock file — is removed by the next pack into the same
+/// directory (issue 9 §5); a look-alike of a live process is not.
+#[test]
+fn the_next_run_removes_what_a_killed_run_left() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = tmp.path().join("tree");
+    big_tree(&tree, 768 * MIB);
+    let dir = tmp.path().join("out");
+    std::fs::create_dir(&dir).unwrap();
+    let out = old_output(&dir);
+    let mut child = spawn_pack(&tree, &out, &[("FSMFS_PACK_NAMED_TEMP", "1")]);
+    wait_for_output(child.id(), &dir, true);
+    kill(&mut child, libc::SIGKILL);
+    let left: Vec<String> = listing(&dir).into_iter().filter(|n| n.starts_with('.')).collect();
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(left.iter().all(|n| n.starts_with(&format!(".x.fsm.fsmfs-pack-{}-", child.id()))), "{left:?}");
+    // A live process's temporary (this test's pid) must stay.
+    let live = format!(".x.fsm.fsmfs-pack-{}-0123456789abcdef", std::process::id());
+    std::fs::write(dir.join(&live), b"in use").unwrap();
+    std::fs::write(dir.join(format!("{live}.lock")), b"fsmfs temporary lock\n").unwrap();
+    let small = tmp.path().join("small");
+    big_tree(&small, 1000);
+    let r = run(&["pack", small.to_str().unwrap(), out.to_str().unwrap()]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let mut want =
+        vec![live.clone(), format!("{live}.lock"), "x.fsm".into(), "x.fsm.encode_info.json".into()];
+    want.sort();
+    assert_eq!(listing(&dir), want);
 }

@@ -190,7 +190,7 @@ fn usage_errors_exit_1() {
         (vec!["pack", "--self-test", "--no-self-test", t, o], "cannot be used with"),
         (vec!["pack", "--memory-budget", "1K", t, o], "1 MiB minimum"),
         (vec!["pack", "--scratch-root", missing.to_str().unwrap(), t, o], "--scratch-root"),
-        (vec!["pack", missing.to_str().unwrap(), o], "nope/MANIFEST.json: cannot read"),
+        (vec!["pack", missing.to_str().unwrap(), o], "nope: cannot open the tree"),
         (vec!["pack", t, tmp.path().to_str().unwrap()], "is a directory"),
         (vec!["pack", t, "/nonexistent-dir/x.fsm"], "cannot create the output"),
     ] {

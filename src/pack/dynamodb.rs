@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use super::fsio::{Dir, Kind};
 use super::par::{with_pipeline, Job};
-use super::{tree_error, Ctx, PackError, MAX_DOCUMENT, RESTORE_GENERATION};
+use super::{tree_error, Ctx, PackError, Why, MAX_DOCUMENT, RESTORE_GENERATION};
 use crate::adapters::encode::{ddb_item_records, ddb_schema_records, AttrValue, GsiDef, Record, TableDef};
 use crate::codec::gostruct::GoObject;
 use crate::codec::number::canonical_number;
@@ -176,8 +176,8 @@ fn not_an_item(display: &str, path: &[u8], k: Kind) -> PackError {
 
 /// One item file → its item row and GSI rows, after checking that it sits
 /// at the path the decoder gives its key.
-fn encode_item(dir: &Dir, job: &Job<Vec<u8>>, t: &TableDef) -> Result<Vec<Record>, String> {
-    let bytes = dir.read_listed_file(&job.name, MAX_DOCUMENT).map_err(|e| e.to_string())?;
+fn encode_item(dir: &Dir, job: &Job<Vec<u8>>, t: &TableDef) -> Result<Vec<Record>, Why> {
+    let bytes = dir.read_listed_file(&job.name, MAX_DOCUMENT)?;
     let attrs = parse_item(&bytes)?;
     let records = ddb_item_records(t, &attrs, RESTORE_GENERATION).map_err(|e| e.to_string())?;
     let want = item_path(t, &attrs)?;
@@ -185,7 +185,8 @@ fn encode_item(dir: &Dir, job: &Job<Vec<u8>>, t: &TableDef) -> Result<Vec<Record
         return Err(format!(
             "the item's key attributes name the file items/{}; an item must sit where the decoder puts it",
             String::from_utf8_lossy(&want)
-        ));
+        )
+        .into());
     }
     Ok(records)
 }

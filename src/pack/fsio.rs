@@ -8,6 +8,12 @@
 //! says they are not regular are refused before any `open`, so a FIFO or a
 //! device is never opened. Directory listings come from the open handle,
 //! not from re-resolving a path.
+//!
+//! Descriptors stay bounded whatever the depth: a recursive walk lists a
+//! directory completely (files handed on, subdirectory names kept) before
+//! it descends, so no listing stays open across a descent, and below
+//! [`HELD_LEVELS`] a directory closes its own handle while a subdirectory
+//! is walked and reopens it through `..` ([`Dir::open_parent`]).
 
 use std::ffi::{CStr, CString};
 use std::fs::File;
@@ -15,6 +21,10 @@ use std::io::{self, Read};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+
+/// Levels of a recursive walk that keep their directory handle open while
+/// their subdirectories are walked (deeper levels reopen theirs).
+pub const HELD_LEVELS: usize = 16;
 
 /// What a directory entry is, without following symlinks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,6 +171,23 @@ impl Dir {
             return Err(FileError::HardLinked(st.st_nlink));
         }
         Ok(FileId { dev: st.st_dev, ino: st.st_ino, size: st.st_size as u64 })
+    }
+
+    /// Device and inode of this directory.
+    pub fn identity(&self) -> io::Result<(u64, u64)> {
+        let st = fstat(self.raw_fd())?;
+        Ok((st.st_dev, st.st_ino))
+    }
+
+    /// Opens `..` of this directory and checks that it is `want` (the
+    /// directory this one was opened from): a directory moved during the
+    /// walk fails it instead of walking somewhere else.
+    pub fn open_parent(&self, want: (u64, u64)) -> io::Result<Dir> {
+        let parent = self.open_dir(b"..")?;
+        if parent.identity()? != want {
+            return Err(io::Error::other("moved while the tree was walked"));
+        }
+        Ok(parent)
     }
 
     /// Opens the subdirectory `name`; a symlink is refused (`ELOOP`/`ENOTDIR`).

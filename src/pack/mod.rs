@@ -63,6 +63,10 @@ use sorter::{FileRef, SortError, Sorter, Value};
 /// record cap could not be written anyway).
 const MAX_DOCUMENT: u64 = sorter::MAX_USER_VALUE as u64;
 
+/// Largest `MANIFEST.json` read (a decoder's is a few KiB; a listing of a
+/// million table names still fits).
+const MAX_MANIFEST: u64 = 64 << 20;
+
 /// `encoder_version` in the sidecar.
 pub const ENCODER_VERSION: &str = concat!("fsmfs-", env!("CARGO_PKG_VERSION"));
 
@@ -174,12 +178,13 @@ pub(crate) struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// A tree problem at `rel` (exit 2).
-    fn tree(&self, rel: &[u8], detail: impl fmt::Display) -> PackError {
+    fn tree(&self, rel: &[u8], detail: impl fmt::Display + 'static) -> PackError {
         tree_error(&self.tree_display, rel, detail)
     }
 
     /// An I/O error while reading the tree at `rel` (exit 2, as upstream
-    /// classifies every error inside an adapter walk).
+    /// classifies every error inside an adapter walk, unless it is one of
+    /// the environment: exit 1).
     fn io(&self, rel: &[u8], e: io::Error) -> PackError {
         self.tree(rel, e)
     }
@@ -219,9 +224,96 @@ impl Ctx<'_> {
     }
 }
 
-/// A tree problem at `rel` below the tree shown as `tree` (exit 2).
-fn tree_error(tree: &str, rel: &[u8], detail: impl fmt::Display) -> PackError {
-    PackError::data(format!("{tree}/{}: {detail}", String::from_utf8_lossy(rel)))
+/// A problem at `rel` below the tree shown as `tree`: exit 2 for the
+/// data, exit 1 when `detail` is an I/O error of the environment (see
+/// [`is_environment`]). The path is cut to a readable length.
+fn tree_error(tree: &str, rel: &[u8], detail: impl fmt::Display + 'static) -> PackError {
+    let path = crate::errpath::shown(&[tree.as_bytes(), b"/", rel].concat());
+    let message = format!("{path}: {detail}");
+    if caused_by_environment(&detail) {
+        PackError::usage(message)
+    } else {
+        PackError::data(message)
+    }
+}
+
+/// Errors that say something about the machine, not the tree: out of
+/// descriptors, memory or space, no permission, a failing disk. They are
+/// exit 1 wherever they happen; upstream's walk makes every error exit 2.
+pub(crate) fn is_environment(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(
+            libc::EMFILE
+                | libc::ENFILE
+                | libc::ENOMEM
+                | libc::ENOSPC
+                | libc::EDQUOT
+                | libc::EACCES
+                | libc::EPERM
+                | libc::EIO
+        )
+    )
+}
+
+/// Whether an error detail is (or wraps) an environment I/O error.
+fn caused_by_environment(detail: &dyn std::any::Any) -> bool {
+    if let Some(e) = detail.downcast_ref::<io::Error>() {
+        return is_environment(e);
+    }
+    if let Some(w) = detail.downcast_ref::<Why>() {
+        return w.environment;
+    }
+    matches!(detail.downcast_ref::<FileError>(), Some(FileError::Io(e)) if is_environment(e))
+}
+
+/// Why one file failed on a worker thread: the words, and whether the
+/// environment is to blame (exit 1) rather than the tree (exit 2).
+#[derive(Debug)]
+pub(crate) struct Why {
+    text: String,
+    environment: bool,
+}
+
+impl fmt::Display for Why {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl From<String> for Why {
+    fn from(text: String) -> Why {
+        Why { text, environment: false }
+    }
+}
+
+impl From<&str> for Why {
+    fn from(text: &str) -> Why {
+        Why { text: text.to_string(), environment: false }
+    }
+}
+
+impl From<FileError> for Why {
+    fn from(e: FileError) -> Why {
+        let environment = matches!(&e, FileError::Io(io) if is_environment(io));
+        Why { text: e.to_string(), environment }
+    }
+}
+
+impl From<io::Error> for Why {
+    fn from(e: io::Error) -> Why {
+        Why { text: e.to_string(), environment: is_environment(&e) }
+    }
+}
+
+/// The exit code for a file of the tree that could not be read.
+fn file_error(path: &Path, e: FileError) -> PackError {
+    let shown = crate::errpath::shown_path(path);
+    match e {
+        FileError::Missing => PackError::usage(format!("{shown}: cannot read: does not exist")),
+        FileError::Io(e) if is_environment(&e) => PackError::usage(format!("{shown}: cannot read: {e}")),
+        e => PackError::data(format!("{shown}: cannot read: {e}")),
+    }
 }
 
 const TOP_LEVEL: [&[u8]; 6] = [b"MANIFEST.json", b"CHECKSUMS", b"dynamodb", b"s3", b"redis", b"sqs"];
@@ -230,7 +322,7 @@ const TOP_LEVEL: [&[u8]; 6] = [b"MANIFEST.json", b"CHECKSUMS", b"dynamodb", b"s3
 /// can leave an empty `.scratch/` (its S3 spill area) behind: that one is
 /// allowed while empty.
 fn check_top_level(root: &Dir, tree: &str) -> Result<(), PackError> {
-    let io = |e: io::Error| PackError::data(format!("{tree}: {e}"));
+    let io = |e: io::Error| tree_error(tree, b"", e);
     for e in root.entries().map_err(io)? {
         let e = e.map_err(io)?;
         if TOP_LEVEL.contains(&e.name.as_slice()) {
@@ -252,8 +344,8 @@ fn check_top_level(root: &Dir, tree: &str) -> Result<(), PackError> {
 
 /// Why writing the payload stopped.
 enum EmitError {
-    /// Reading an input file (exit 2).
-    Read(String),
+    /// Reading an input file (exit 2, or 1 for the environment's errors).
+    Read(PackError),
     /// Writing the output (exit 1).
     Write(io::Error),
 }
@@ -284,8 +376,11 @@ struct Written {
 /// restore-visible payload disagrees with the new sidecar.
 pub fn pack(opts: &Options) -> Result<Report, PackError> {
     let plan = Plan::new(opts)?;
-    let out = output::OutFile::create(&opts.out)
-        .map_err(|e| PackError::usage(format!("{}: cannot create the output: {e}", opts.out.display())))?;
+    let out_dir = opts.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    crate::temps::sweep(out_dir);
+    let out = output::OutFile::create(&opts.out).map_err(|e| {
+        PackError::usage(format!("{}: cannot create the output: {e}", crate::errpath::shown_path(&opts.out)))
+    })?;
     let started = std::time::Instant::now();
     let phase = |name: &str| log::debug!("pack: {name} done at {:.3}s", started.elapsed().as_secs_f64());
 
@@ -309,7 +404,9 @@ pub fn pack(opts: &Options) -> Result<Report, PackError> {
         .map_err(|e| PackError::usage(format!("{e}; nothing was published")))?;
     {
         let _block = output::SignalBlock::new();
-        out.publish().map_err(|e| PackError::usage(format!("{}: publishing: {e}", opts.out.display())))?;
+        out.publish().map_err(|e| {
+            PackError::usage(format!("{}: publishing: {e}", crate::errpath::shown_path(&opts.out)))
+        })?;
         sidecar.wall_time = now();
         if let Err(e) = info::write(&opts.out, &sidecar) {
             let _ = std::fs::remove_file(&opts.out);
@@ -362,11 +459,17 @@ impl<'o> Plan<'o> {
     /// stale mismatch report, producer-mode guards, scratch root, tree.
     fn new(opts: &'o Options) -> Result<Plan<'o>, PackError> {
         let tree_display = opts.tree.display().to_string();
+        check_outputs(&opts.out)?;
+        let root = Dir::open_root(&opts.tree).map_err(|e| {
+            PackError::usage(format!("{}: cannot open the tree: {e}", crate::errpath::shown_path(&opts.tree)))
+        })?;
+        // Read like every other file of the tree: never through a symlink,
+        // never a FIFO or device, never more than MAX_MANIFEST bytes.
         let manifest_path = opts.tree.join("MANIFEST.json");
-        let bytes = std::fs::read(&manifest_path)
-            .map_err(|e| PackError::usage(format!("{}: cannot read: {e}", manifest_path.display())))?;
+        let bytes =
+            root.read_file(b"MANIFEST.json", MAX_MANIFEST).map_err(|e| file_error(&manifest_path, e))?;
         let manifest = manifest::parse(&bytes)
-            .map_err(|e| PackError::data(format!("{}: {e}", manifest_path.display())))?;
+            .map_err(|e| PackError::data(format!("{}: {e}", crate::errpath::shown_path(&manifest_path))))?;
         let selected: Vec<Adapter> =
             Adapter::ALL.iter().copied().filter(|a| opts.adapters.contains(a)).collect();
         if selected.is_empty() {
@@ -389,7 +492,7 @@ impl<'o> Plan<'o> {
             Some(t) => t,
             None => manifest.last_commit_ts,
         };
-        let _ = std::fs::remove_file(output::with_suffix(&opts.out, ".mismatch.txt"));
+        remove_stale_output(&output::with_suffix(&opts.out, ".mismatch.txt"));
         manifest.unsupported_mode(&selected).map_err(PackError::data)?;
         if commit_ts == 0 {
             log::warn!("last_commit_ts is 0: the restored node gets no HLC ceiling from this payload");
@@ -401,11 +504,6 @@ impl<'o> Plan<'o> {
             Some(p) => p.clone(),
             None => std::env::temp_dir(),
         };
-        if opts.out.is_dir() {
-            return Err(PackError::usage(format!("{}: is a directory", opts.out.display())));
-        }
-        let root = Dir::open_root(&opts.tree)
-            .map_err(|e| PackError::usage(format!("{tree_display}: cannot open the tree: {e}")))?;
         check_top_level(&root, &tree_display)?;
         Ok(Plan { opts, tree_display, manifest, selected, commit_ts, spill_dir, root })
     }
@@ -424,13 +522,19 @@ impl<'o> Plan<'o> {
         };
         for &a in &self.selected {
             let name = a.name().as_bytes();
-            let at = |d: String| PackError::data(format!("{}/{}: {d}", self.tree_display, a.name()));
-            match self.root.kind(name).map_err(|e| at(e.to_string()))? {
+            let at = |d| tree_error(&self.tree_display, name, d);
+            match self.root.kind(name).map_err(at)? {
                 None => continue,
                 Some(Kind::Dir) => {}
-                Some(k) => return Err(at(format!("is {}, not a directory", k.describe()))),
+                Some(k) => {
+                    return Err(tree_error(
+                        &self.tree_display,
+                        name,
+                        format!("is {}, not a directory", k.describe()),
+                    ))
+                }
             }
-            let dir = self.root.open_dir(name).map_err(|e| at(e.to_string()))?;
+            let dir = self.root.open_dir(name).map_err(at)?;
             encoder_for(a)(&dir, &mut ctx)?;
         }
         Ok(ctx.canonical)
@@ -448,17 +552,15 @@ impl<'o> Plan<'o> {
             StreamWriter::new(output::HashedWriter::new(file, pb), self.commit_ts).map_err(write_err)?;
         let header = [0u8; VALUE_HEADER_LEN];
         let tree = &self.tree_display;
-        let show =
-            |path: &[u8], e: &dyn fmt::Display| format!("{tree}/{}: {e}", String::from_utf8_lossy(path));
         // The body file being copied: chunks of one object are adjacent.
         let mut body: Option<(Vec<u8>, std::fs::File)> = None;
-        let mut read_err: Option<String> = None;
+        let mut read_err: Option<PackError> = None;
         let merged = sorter.finish(|key, value| match value {
             Value::Inline(b) => sw.entry(key, &[&header, b]).map_err(EmitError::Write),
             Value::File(r) => {
                 if body.as_ref().is_none_or(|(p, _)| p.as_slice() != r.path) {
                     let f = fsio::reopen_beneath(&self.root, r.path, r.id)
-                        .map_err(|e| EmitError::Read(show(r.path, &e)))?;
+                        .map_err(|e| EmitError::Read(tree_error(tree, r.path, e)))?;
                     body = Some((r.path.to_vec(), f));
                 }
                 let (_, f) = body.as_ref().expect("just opened");
@@ -468,7 +570,7 @@ impl<'o> Plan<'o> {
                     w.fill_from(f, r.offset, u64::from(r.len)).map_err(|e| match e {
                         output::FillError::Write(e) => e,
                         output::FillError::Read(e) => {
-                            read_err = Some(show(r.path, &e));
+                            read_err = Some(tree_error(tree, r.path, e));
                             io::Error::other("input read failed")
                         }
                     })
@@ -493,7 +595,7 @@ impl<'o> Plan<'o> {
                     self.spill_dir.display()
                 )))
             }
-            Err(SortError::Emit(EmitError::Read(msg))) => return Err(PackError::data(msg)),
+            Err(SortError::Emit(EmitError::Read(e))) => return Err(e),
             Err(SortError::Emit(EmitError::Write(e))) => return Err(write_err(e)),
             Err(SortError::KeyTooLarge(_) | SortError::ValueTooLarge(_)) => {
                 unreachable!("checked when added")
@@ -568,28 +670,41 @@ impl<'o> Plan<'o> {
         PackError::data(format!(
             "self-test: the payload does not decode back to {} ({}; see {}); nothing was published",
             self.tree_display,
-            String::from_utf8_lossy(first),
+            crate::errpath::shown(first),
             report_path.display()
         ))
     }
 }
 
-/// After a self-test mismatch: remove an OUT left by an earlier run when it
-/// is a regular file or a symlink (never a directory or device).
+/// Removes a stale output of an earlier run (OUT after a self-test
+/// mismatch, an old `OUT.mismatch.txt`) — only ever a regular file: what
+/// else sits there is not pack's (and [`check_outputs`] refused it).
 fn remove_stale_output(out: &Path) {
     match std::fs::symlink_metadata(out) {
-        Ok(md) if md.file_type().is_file() || md.file_type().is_symlink() => {
+        Ok(md) if md.file_type().is_file() => {
             if let Err(e) = std::fs::remove_file(out) {
-                log::warn!("removing the stale {} after a self-test mismatch: {e}", out.display());
+                log::warn!("removing the stale {}: {e}", out.display());
             }
         }
-        Ok(md) => log::warn!(
-            "{} is not a regular file or symlink ({:?}); left alone",
-            out.display(),
-            md.file_type()
-        ),
+        Ok(md) => log::warn!("{} is not a regular file ({:?}); left alone", out.display(), md.file_type()),
         Err(_) => {}
     }
+}
+
+/// `pack.md` "What OUT may be": OUT and the files pack writes beside it
+/// (`OUT.encode_info.json`, `OUT.mismatch.txt`) must each be absent or a
+/// regular file; `-` is not standard output. Checked before anything is
+/// read or changed, and again when publishing.
+fn check_outputs(out: &Path) -> Result<(), PackError> {
+    if out.as_os_str() == "-" {
+        return Err(PackError::usage(
+            "OUT is \"-\": pack writes a payload file plus OUT.encode_info.json beside it, never standard output; name a file (./- for a file called -)",
+        ));
+    }
+    let refused = |e: io::Error| PackError::usage(format!("{e}; nothing was changed"));
+    output::check_out_target(out).map_err(refused)?;
+    output::check_out_target(&output::with_suffix(out, ".mismatch.txt")).map_err(refused)?;
+    output::check_sidecar_target(&sidecar_path(out)).map_err(refused)
 }
 
 // --- command line -------------------------------------------------------------
@@ -735,6 +850,25 @@ pub fn run(args: PackArgs) -> Result<(), Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn environment_errors_exit_1_wherever_they_happen() {
+        let os = io::Error::from_raw_os_error;
+        for errno in [libc::EMFILE, libc::ENFILE, libc::ENOSPC, libc::EACCES, libc::EPERM, libc::EIO] {
+            assert_eq!(tree_error("t", b"x", os(errno)).code, EXIT_USAGE, "{errno}");
+            assert_eq!(tree_error("t", b"x", FileError::Io(os(errno))).code, EXIT_USAGE, "{errno}");
+            assert_eq!(tree_error("t", b"x", Why::from(FileError::Io(os(errno)))).code, EXIT_USAGE);
+            assert_eq!(tree_error("t", b"x", Why::from(os(errno))).code, EXIT_USAGE);
+        }
+        for data in [os(libc::ELOOP), os(libc::EINVAL), io::Error::other("larger than 5 bytes")] {
+            assert_eq!(tree_error("t", b"x", data).code, EXIT_DATA);
+        }
+        assert_eq!(tree_error("t", b"x", "bad item").code, EXIT_DATA);
+        assert_eq!(tree_error("t", b"x", Why::from("bad item".to_string())).code, EXIT_DATA);
+        assert_eq!(tree_error("t", b"x", FileError::HardLinked(2)).code, EXIT_DATA);
+        let long = tree_error("t", &vec![b'a'; 5000], "bad").message;
+        assert!(long.len() < 300 && long.ends_with("aaa: bad"), "{long}");
+    }
 
     #[test]
     fn adapter_lists_follow_the_encoder() {

@@ -4,19 +4,24 @@
 //!
 //! The payload is written to an `O_TMPFILE` file: it has no name, so a
 //! failure of any kind — an error, SIGINT, SIGKILL, a full disk — leaves
-//! nothing behind and cannot touch an existing OUT. Publishing links it
-//! under `OUT.tmp-<16 hex>` (via `/proc/self/fd`), renames that over OUT and
-//! fsyncs the directory; signals are blocked for that window. Filesystems
-//! without `O_TMPFILE` get upstream's named temp file instead, removed on
-//! every error path and by a SIGINT/SIGTERM/SIGHUP handler (only SIGKILL
-//! can leave it behind there).
+//! nothing behind and cannot touch an existing OUT. Publishing takes a
+//! `crate::temps` lock, links the file under the lock's temporary name
+//! `.OUT.fsmfs-pack-<pid>-<16 hex>` (via `/proc/self/fd`), renames that over
+//! OUT, fsyncs the directory and drops the lock; signals are blocked for
+//! that window. Filesystems without `O_TMPFILE` get that named temp file
+//! (and its lock) from the start instead, removed on every error path and
+//! by the SIGINT/SIGTERM/SIGHUP handler; what a SIGKILL leaves there is
+//! removed by the next `pack` or `extract` into the directory.
+//!
+//! OUT itself is only ever replaced when it is a regular file (or absent):
+//! a device, FIFO, socket, symlink or directory there is refused before
+//! anything is read, and checked again right before the rename.
 //!
 //! Writing happens on two more threads, one hashing (SHA-256 of the
 //! payload goes into the sidecar), one writing and starting write-back as
 //! it goes so the final fsync is short; the caller fills buffers, reading
 //! S3 body chunks straight into them.
 
-use std::cell::UnsafeCell;
 use std::ffi::{CString, OsStr, OsString};
 use std::fs::File;
 use std::io::{self, Write};
@@ -24,12 +29,13 @@ use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use sha2::{Digest, Sha256};
+
+use crate::temps::{self, Temp, Unlink};
 
 fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
     if r < 0 {
@@ -96,50 +102,7 @@ pub fn unnamed_file(dir: &Path) -> io::Result<File> {
     Ok(f)
 }
 
-// --- signal cleanup for the named temp file --------------------------------
-
-/// The named temp path a signal handler must remove (NUL-terminated).
-struct CleanupPath(UnsafeCell<[u8; 4096]>);
-// SAFETY: written only while `ARMED` is false (no handler reads it then),
-// read by the handler only while `ARMED` is true.
-unsafe impl Sync for CleanupPath {}
-
-static CLEANUP_PATH: CleanupPath = CleanupPath(UnsafeCell::new([0; 4096]));
-static ARMED: AtomicBool = AtomicBool::new(false);
-static HANDLERS: std::sync::Once = std::sync::Once::new();
-const CLEANUP_SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
-
-extern "C" fn on_signal(sig: libc::c_int) {
-    // Only async-signal-safe calls here.
-    if ARMED.load(Ordering::SeqCst) {
-        unsafe { libc::unlink(CLEANUP_PATH.0.get().cast::<libc::c_char>()) };
-    }
-    unsafe {
-        libc::signal(sig, libc::SIG_DFL);
-        libc::raise(sig);
-    }
-}
-
-fn arm_cleanup(path: &CString) {
-    let bytes = path.as_bytes_with_nul();
-    if bytes.len() > 4096 {
-        return;
-    }
-    ARMED.store(false, Ordering::SeqCst);
-    // SAFETY: disarmed, so no handler reads the buffer now.
-    unsafe { (&mut *CLEANUP_PATH.0.get())[..bytes.len()].copy_from_slice(bytes) };
-    HANDLERS.call_once(|| {
-        for sig in CLEANUP_SIGNALS {
-            let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-            unsafe { libc::signal(sig, handler) };
-        }
-    });
-    ARMED.store(true, Ordering::SeqCst);
-}
-
-fn disarm_cleanup() {
-    ARMED.store(false, Ordering::SeqCst);
-}
+// --- signals ------------------------------------------------------------------
 
 /// Blocks SIGINT/SIGTERM/SIGHUP on this thread while alive: the named
 /// window of a publish (and the sidecar write after it) runs to its end; a
@@ -152,7 +115,7 @@ impl SignalBlock {
             let mut set: libc::sigset_t = std::mem::zeroed();
             let mut old: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut set);
-            for sig in CLEANUP_SIGNALS {
+            for sig in temps::CLEANUP_SIGNALS {
                 libc::sigaddset(&mut set, sig);
             }
             libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
@@ -181,9 +144,47 @@ pub struct OutFile {
     dir: File,
     dir_path: PathBuf,
     name: OsString,
+    out: PathBuf,
     file: File,
-    /// The named temp file, on filesystems without `O_TMPFILE`.
-    named: Option<PathBuf>,
+    /// The named temp file and its lock, on filesystems without
+    /// `O_TMPFILE`.
+    named: Option<Temp>,
+}
+
+/// What may be replaced at OUT: nothing, or a regular file (`pack.md`,
+/// "What OUT may be"). A symlink is not followed: replacing it would
+/// silently drop the link, writing through it would write elsewhere.
+pub fn check_out_target(out: &Path) -> io::Result<()> {
+    match std::fs::symlink_metadata(out) {
+        Ok(md) if md.file_type().is_file() => Ok(()),
+        Ok(md) => Err(io::Error::other(format!(
+            "{} is {}, not a regular file; pack replaces only a regular file (or creates OUT), so name a new file",
+            crate::errpath::shown_path(out),
+            describe(&md.file_type())
+        ))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io::Error::new(e.kind(), format!("{}: {e}", crate::errpath::shown_path(out)))),
+    }
+}
+
+/// "a symlink", "a FIFO", … for an error line.
+fn describe(ft: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_symlink() {
+        "a symlink"
+    } else if ft.is_dir() {
+        "a directory"
+    } else if ft.is_fifo() {
+        "a FIFO"
+    } else if ft.is_socket() {
+        "a socket"
+    } else if ft.is_block_device() || ft.is_char_device() {
+        "a device"
+    } else if ft.is_file() {
+        "a regular file"
+    } else {
+        "a special file"
+    }
 }
 
 impl OutFile {
@@ -202,27 +203,26 @@ impl OutFile {
             .read(true)
             .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
             .open(&dir_path)?;
+        let out = out.to_path_buf();
         if !force_named() {
             match open_tmpfile(&dir_path, libc::O_RDWR) {
-                Ok(file) => return Ok(OutFile { dir, dir_path, name, file, named: None }),
+                Ok(file) => return Ok(OutFile { dir, dir_path, name, out, file, named: None }),
                 Err(e) if no_tmpfile_support(&e) => {}
                 Err(e) => return Err(e),
             }
         }
-        let mut tmp = out.as_os_str().to_os_string();
-        tmp.push(format!(".tmp-{}", random_hex16()));
-        let tmp = PathBuf::from(tmp);
-        let c = cpath(&tmp)?;
-        arm_cleanup(&c);
+        let lock = Temp::create(&dir_path, &name, temps::What::Pack)?;
+        temps::arm_unlink(Unlink::Lock, lock.lock_path());
+        temps::arm_unlink(Unlink::Temp, lock.path());
         let file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
             .create_new(true)
             .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
             .mode(0o600)
-            .open(&tmp)
-            .inspect_err(|_| disarm_cleanup())?;
-        Ok(OutFile { dir, dir_path, name, file, named: Some(tmp) })
+            .open(lock.path())
+            .inspect_err(|_| disarm())?;
+        Ok(OutFile { dir, dir_path, name, out, file, named: Some(lock) })
     }
 
     pub fn file(&self) -> &File {
@@ -232,7 +232,7 @@ impl OutFile {
     /// A path that opens this file (even while it has no name).
     pub fn reopen_path(&self) -> PathBuf {
         match &self.named {
-            Some(p) => p.clone(),
+            Some(t) => t.path().to_path_buf(),
             None => PathBuf::from(format!("/proc/self/fd/{}", self.file.as_raw_fd())),
         }
     }
@@ -240,26 +240,33 @@ impl OutFile {
     /// The named temp file, if this filesystem needed one.
     #[cfg(test)]
     pub fn temp_path(&self) -> Option<&Path> {
-        self.named.as_deref()
+        self.named.as_ref().map(Temp::path)
     }
 
     /// Gives the (already fsynced) file its name: link it as a temp name,
-    /// rename that over OUT, fsync the directory. If the directory fsync
-    /// fails, OUT is removed again (upstream's rule: never leave a
-    /// non-durable "success"). Call with signals blocked.
+    /// rename that over OUT (still absent or a regular file), fsync the
+    /// directory. If the directory fsync fails, OUT is removed again
+    /// (upstream's rule: never leave a non-durable "success"). Call with
+    /// signals blocked.
     pub fn publish(mut self) -> io::Result<()> {
         let out_c = CString::new(self.name.as_bytes())
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "name contains NUL"))?;
+        check_out_target(&self.out)?;
         let dirfd = self.dir.as_raw_fd();
-        let tmp_name = match self.named.take() {
-            Some(p) => p.file_name().map(|n| n.to_os_string()).unwrap_or_default(),
+        let lock = match self.named.take() {
+            Some(t) => t,
             None => {
-                let mut t = self.name.clone();
-                t.push(format!(".tmp-{}", random_hex16()));
-                let tc = CString::new(t.as_bytes()).expect("no NUL");
+                let t = Temp::create(&self.dir_path, &self.name, temps::What::Pack)?;
+                let tc = cpath(t.path())?;
                 let proc = CString::new(format!("/proc/self/fd/{}", self.file.as_raw_fd())).expect("no NUL");
                 let r = unsafe {
-                    libc::linkat(libc::AT_FDCWD, proc.as_ptr(), dirfd, tc.as_ptr(), libc::AT_SYMLINK_FOLLOW)
+                    libc::linkat(
+                        libc::AT_FDCWD,
+                        proc.as_ptr(),
+                        libc::AT_FDCWD,
+                        tc.as_ptr(),
+                        libc::AT_SYMLINK_FOLLOW,
+                    )
                 };
                 if r < 0 {
                     // Without /proc: AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH).
@@ -268,7 +275,7 @@ impl OutFile {
                         libc::linkat(
                             self.file.as_raw_fd(),
                             empty.as_ptr(),
-                            dirfd,
+                            libc::AT_FDCWD,
                             tc.as_ptr(),
                             libc::AT_EMPTY_PATH,
                         )
@@ -277,13 +284,14 @@ impl OutFile {
                 t
             }
         };
-        let tmp_c = CString::new(tmp_name.as_bytes()).expect("no NUL");
-        if let Err(e) = cvt(unsafe { libc::renameat(dirfd, tmp_c.as_ptr(), dirfd, out_c.as_ptr()) }) {
-            unsafe { libc::unlinkat(dirfd, tmp_c.as_ptr(), 0) };
-            disarm_cleanup();
-            return Err(e);
+        let tmp_c = cpath(lock.path())?;
+        let renamed = cvt(unsafe { libc::renameat(libc::AT_FDCWD, tmp_c.as_ptr(), dirfd, out_c.as_ptr()) });
+        if renamed.is_err() {
+            unsafe { libc::unlink(tmp_c.as_ptr()) };
         }
-        disarm_cleanup();
+        drop(lock);
+        disarm();
+        renamed?;
         if let Err(e) = self.dir.sync_all() {
             unsafe { libc::unlinkat(dirfd, out_c.as_ptr(), 0) };
             return Err(io::Error::new(e.kind(), format!("fsync {}: {e}", self.dir_path.display())));
@@ -292,11 +300,18 @@ impl OutFile {
     }
 }
 
+/// The signal handler has nothing of this run's left to unlink.
+fn disarm() {
+    temps::disarm_unlink(Unlink::Temp);
+    temps::disarm_unlink(Unlink::Lock);
+}
+
 impl Drop for OutFile {
     fn drop(&mut self) {
-        if let Some(p) = self.named.take() {
-            let _ = std::fs::remove_file(p);
-            disarm_cleanup();
+        if let Some(t) = self.named.take() {
+            let _ = std::fs::remove_file(t.path());
+            drop(t);
+            disarm();
         }
     }
 }
@@ -333,7 +348,11 @@ pub fn check_sidecar_target(path: &Path) -> io::Result<()> {
         return Err(io::Error::other(format!("refusing to overwrite symlink at {}", path.display())));
     }
     if !ft.is_file() {
-        return Err(io::Error::other(format!("refusing to write to non-regular file at {}", path.display())));
+        return Err(io::Error::other(format!(
+            "refusing to write to non-regular file ({}) at {}",
+            describe(&ft),
+            crate::errpath::shown_path(path)
+        )));
     }
     if std::os::unix::fs::MetadataExt::nlink(&md) > 1 {
         return Err(io::Error::other(format!(

@@ -9,7 +9,9 @@
 //! window and job order, so the first error reported does not depend on
 //! scheduling. Windows stay small (at most [`WINDOW_FILES`] files,
 //! [`WINDOW_DIRS`] directories, [`WINDOW_BYTES`] bytes) and only a few are
-//! in flight, so memory and descriptors stay bounded.
+//! in flight, so memory and descriptors stay bounded: each directory in a
+//! window is an open handle, so under a low `ulimit -n` windows hold fewer
+//! directories ([`window_dirs`]).
 
 use std::collections::BTreeMap;
 use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
@@ -51,9 +53,23 @@ type Done<X, T> = (Window<X>, Vec<Result<T, PackError>>);
 /// A processed window with its sequence number.
 type Results<X, T> = (u64, Window<X>, Vec<Result<T, PackError>>);
 
+/// Directories per window for `threads` workers: [`WINDOW_DIRS`], or fewer
+/// so that the windows in flight (about three per worker: queued, being
+/// processed, done but not applied) hold at most half the descriptor limit.
+pub fn window_dirs(threads: usize) -> usize {
+    // SAFETY: `lim` is plain old data filled in by the kernel.
+    let mut lim: libc::rlimit = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return WINDOW_DIRS;
+    }
+    let budget = usize::try_from(lim.rlim_cur / 2).unwrap_or(usize::MAX);
+    (budget / (3 * threads.max(1) + 1)).clamp(1, WINDOW_DIRS)
+}
+
 /// The walking side of a pipeline (see the module docs).
 pub struct Pipeline<X, T> {
     window: Window<X>,
+    max_dirs: usize,
     jobs: Option<SyncSender<(u64, Window<X>)>>,
     results: Receiver<Results<X, T>>,
     sent: u64,
@@ -90,6 +106,7 @@ where
         drop(results_tx);
         let mut p = Pipeline {
             window: Window::new(),
+            max_dirs: window_dirs(threads),
             jobs: Some(jobs_tx),
             results,
             sent: 0,
@@ -120,7 +137,7 @@ impl<X, T> Pipeline<X, T> {
         let w = &mut self.window;
         w.jobs.push(Job { dir, name, rel, extra });
         w.bytes += bytes;
-        w.jobs.len() >= WINDOW_FILES || w.dirs.len() >= WINDOW_DIRS || w.bytes >= WINDOW_BYTES
+        w.jobs.len() >= WINDOW_FILES || w.dirs.len() >= self.max_dirs || w.bytes >= WINDOW_BYTES
     }
 
     /// Hands the current window to the workers and applies, through

@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use super::dynamodb::join;
 use super::fsio::{Dir, Kind};
 use super::par::{with_pipeline, Job};
-use super::{keymap, tree_error, Ctx, PackError, MAX_DOCUMENT};
+use super::{keymap, tree_error, Ctx, PackError, Why, MAX_DOCUMENT};
 use crate::adapters::encode::Record;
 use crate::adapters::encode_redis as enc;
 use crate::codec::gostruct::{field_of, kind, sanitize, GoObject};
@@ -260,7 +260,7 @@ fn walk_type(
     let rel = join(db_rel, t.dir());
     let dir = Arc::new(db.open_dir(t.dir()).map_err(|e| ctx.io(&rel, e))?);
     let display = ctx.tree_display.clone();
-    let err = |path: &[u8], d: String| tree_error(&display, path, d);
+    let err = |path: &[u8], d: Why| tree_error(&display, path, d);
     with_pipeline(
         |d, job: &Job<FileJob>| encode_file(d, job, t).map_err(|m| err(&job.rel, m)),
         |p| {
@@ -269,8 +269,8 @@ fn walk_type(
                 records.iter().try_for_each(|r| ctx.add(&job.rel, &r.key, &r.value))
             };
             let mut at = None;
-            for e in dir.entries().map_err(|e| err(&rel, e.to_string()))? {
-                let e = e.map_err(|e| err(&rel, e.to_string()))?;
+            for e in dir.entries().map_err(|e| err(&rel, e.into()))? {
+                let e = e.map_err(|e| err(&rel, e.into()))?;
                 let path = join(&rel, &e.name);
                 let what = || {
                     format!(
@@ -280,12 +280,12 @@ fn walk_type(
                     )
                 };
                 if e.kind != Kind::File {
-                    return Err(err(&path, format!("is {}; {}", e.kind.describe(), what())));
+                    return Err(err(&path, format!("is {}; {}", e.kind.describe(), what()).into()));
                 }
                 let Some(stem) = e.name.strip_suffix(t.ext()) else {
-                    return Err(err(&path, format!("unexpected file; {}", what())));
+                    return Err(err(&path, format!("unexpected file; {}", what()).into()));
                 };
-                let key = stem_key(stem, keymap).map_err(|d| err(&path, d))?;
+                let key = stem_key(stem, keymap).map_err(|d| err(&path, d.into()))?;
                 let ttl = ttls.as_mut().and_then(|m| m.remove(stem)).map_or(0, |(ms, _)| ms);
                 let i = *at.get_or_insert_with(|| p.add_dir(dir.clone()));
                 if p.push(i, e.name, path, FileJob { key, ttl }, 0) {
@@ -320,10 +320,10 @@ fn stem_key(stem: &[u8], keymap: &HashMap<Vec<u8>, Vec<u8>>) -> Result<Vec<u8>, 
     Ok(key)
 }
 
-fn encode_file(d: &Dir, job: &Job<FileJob>, t: Type) -> Result<Vec<Record>, String> {
+fn encode_file(d: &Dir, job: &Job<FileJob>, t: Type) -> Result<Vec<Record>, Why> {
     let limit = if t == Type::Stream { MAX_STREAM_FILE } else { MAX_DOCUMENT };
-    let bytes = d.read_listed_file(&job.name, limit).map_err(|e| e.to_string())?;
-    records(t, &job.extra.key, &bytes, job.extra.ttl)
+    let bytes = d.read_listed_file(&job.name, limit)?;
+    Ok(records(t, &job.extra.key, &bytes, job.extra.ttl)?)
 }
 
 /// The records of one file of type `t` for user key `key`; `ttl` is the

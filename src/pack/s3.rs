@@ -20,11 +20,11 @@ use std::sync::Arc;
 
 use super::canonical::is_leaf_data_of;
 use super::dynamodb::join;
-use super::fsio::{kind_beneath, Dir, FileError, FileId, Kind};
+use super::fsio::{kind_beneath, Dir, FileError, FileId, Kind, HELD_LEVELS};
 use super::keymap;
 use super::par::{with_pipeline, Job, Pipeline};
 use super::sorter::FileRef;
-use super::{tree_error, Ctx, PackError, MAX_DOCUMENT};
+use super::{tree_error, Ctx, PackError, Why, MAX_DOCUMENT};
 use crate::adapters::encode::{
     s3_restore_blob_key, s3_restore_bucket_records, s3_restore_chunk_sizes, s3_restore_manifest_record,
     SidecarDef, S3_RESTORE_CHUNK_SIZE,
@@ -278,7 +278,7 @@ impl Bucket<'_> {
                     leaf_data.saw(key);
                     self.add_object(key, &job.rel, side, id, ctx)
                 };
-                self.walk(Arc::new(dir), &[], p, &mut done)?;
+                self.walk(Arc::new(dir), &[], 0, p, &mut done)?;
                 p.finish(&mut done)
             },
         )?;
@@ -290,22 +290,27 @@ impl Bucket<'_> {
         self.renames.and_then(|r| r.get(child)).map_or(child, Vec::as_slice)
     }
 
-    fn err(&self, rel: &[u8], detail: impl std::fmt::Display) -> PackError {
+    fn err(&self, rel: &[u8], detail: impl std::fmt::Display + 'static) -> PackError {
         tree_error(&self.display, rel, detail)
     }
 
     /// Walks one directory of the bucket; `sub` is its path below the
-    /// bucket (empty at the top). Files go to the pipeline.
+    /// bucket (empty at the top), `depth` its level. Files go to the
+    /// pipeline, then subdirectories are walked (descriptors stay bounded:
+    /// `fsio` module docs). Returns the handle of `dir` (reopened, below
+    /// `HELD_LEVELS`).
     fn walk(
         &self,
         dir: Arc<Dir>,
         sub: &[u8],
+        depth: usize,
         p: &mut Pipeline<Item, Found>,
         done: &mut impl FnMut(&Job<Item>, Found) -> Result<(), PackError>,
-    ) -> Result<(), PackError> {
+    ) -> Result<Arc<Dir>, PackError> {
         let here = join(self.rel, sub);
         let top = sub.is_empty();
         let mut at = None;
+        let mut subdirs = Vec::new();
         for e in dir.entries().map_err(|e| self.err(&here, e))? {
             let e = e.map_err(|e| self.err(&here, e))?;
             let child = join(sub, &e.name);
@@ -322,9 +327,7 @@ impl Bucket<'_> {
                     ));
                 }
                 Kind::Dir => {
-                    let d = dir.open_dir(&e.name).map_err(|err| self.err(&path, err))?;
-                    self.walk(Arc::new(d), &child, p, done)?;
-                    at = None; // the window may have been submitted meanwhile
+                    subdirs.push(e.name);
                     continue;
                 }
                 Kind::File if top && e.name == BUCKET_JSON => continue,
@@ -346,7 +349,21 @@ impl Bucket<'_> {
                 at = None;
             }
         }
-        Ok(())
+        let reopen = depth >= HELD_LEVELS && !subdirs.is_empty();
+        let id = if reopen { Some(dir.identity().map_err(|e| self.err(&here, e))?) } else { None };
+        let mut dir = dir;
+        for name in subdirs {
+            let child = join(sub, &name);
+            let d = dir.open_dir(&name).map_err(|err| self.err(&join(self.rel, &child), err))?;
+            let Some(id) = id else {
+                self.walk(Arc::new(d), &child, depth + 1, p, done)?;
+                continue;
+            };
+            drop(dir);
+            let back = self.walk(Arc::new(d), &child, depth + 1, p, done)?;
+            dir = Arc::new(back.open_parent(id).map_err(|e| self.err(&here, e))?);
+        }
+        Ok(dir)
     }
 
     fn add_object(
@@ -369,8 +386,8 @@ impl Bucket<'_> {
 
 /// A sidecar is read with its body; here only check that it has one.
 /// (The job's path is the sidecar's own, so errors are `(false, why)`.)
-fn check_sidecar(dir: &Dir, body: &[u8], top: bool) -> Result<(), (bool, String)> {
-    let fail = |d: &str| Err((false, d.to_string()));
+fn check_sidecar(dir: &Dir, body: &[u8], top: bool) -> Result<(), (bool, Why)> {
+    let fail = |d: &str| Err((false, Why::from(d)));
     if top && body == BUCKET_JSON {
         return fail("an object named _bucket.json collides with the bucket descriptor and cannot be packed");
     }
@@ -383,23 +400,26 @@ fn check_sidecar(dir: &Dir, body: &[u8], top: bool) -> Result<(), (bool, String)
         Ok(Some(Kind::File)) => Ok(()),
         Ok(Some(k)) if k != Kind::Dir => Ok(()), // the body itself is refused when walked
         Ok(_) => fail("sidecar without an object body next to it"),
-        Err(e) => Err((false, e.to_string())),
+        Err(e) => Err((false, e.into())),
     }
 }
 
 /// Reads and checks an object's sidecar and stats its body (not read here:
 /// its chunks are copied when the output is written). `Err((true, why))`
 /// names the sidecar, `Err((false, why))` the body.
-fn read_object(dir: &Dir, name: &[u8]) -> Result<(SidecarDef, FileId), (bool, String)> {
+fn read_object(dir: &Dir, name: &[u8]) -> Result<(SidecarDef, FileId), (bool, Why)> {
     let side_name = [name, META_SUFFIX].concat();
     let bytes = dir.read_file(&side_name, MAX_DOCUMENT).map_err(|e| match e {
-        FileError::Missing => (false, "object body without its .elastickv-meta.json sidecar".to_string()),
-        e => (true, e.to_string()),
+        FileError::Missing => (false, "object body without its .elastickv-meta.json sidecar".into()),
+        e => (true, e.into()),
     })?;
-    let side = parse_sidecar(&bytes).map_err(|d| (true, d))?;
-    let id = dir.stat_file(name).map_err(|e| (false, e.to_string()))?;
+    let side = parse_sidecar(&bytes).map_err(|d| (true, d.into()))?;
+    let id = dir.stat_file(name).map_err(|e| (false, e.into()))?;
     if u64::try_from(side.size_bytes).ok() != Some(id.size) {
-        return Err((true, format!("size_bytes {} but the body has {} bytes", side.size_bytes, id.size)));
+        return Err((
+            true,
+            format!("size_bytes {} but the body has {} bytes", side.size_bytes, id.size).into(),
+        ));
     }
     Ok((side, id))
 }

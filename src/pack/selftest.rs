@@ -19,7 +19,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::canonical::{same_distinct_lines, Canonical};
-use super::fsio::{read_all, Dir, Kind};
+use super::fsio::{read_all, Dir, Kind, HELD_LEVELS};
 use super::par::{with_pipeline, Job, Pipeline};
 use super::PackError;
 use crate::index::route::Adapter;
@@ -96,7 +96,7 @@ pub(super) fn run(payload: &Path, input: &Input<'_>) -> Result<Option<Vec<u8>>, 
                 let node = index.tree.lookup(crate::tree::Tree::ROOT, name).filter(|&n| index.tree.is_dir(n));
                 let before = lines.len();
                 c.diff = Diff { keep: MAX_PATHS - before, ..Diff::default() };
-                c.dir(dir, node, &mut name.to_vec(), p)?;
+                c.dir(dir, node, &mut name.to_vec(), 0, p)?;
                 p.finish(&mut |job, r| c.record(job, r))?;
                 if let Some(e) = c.rejected.take() {
                     return Ok(Some(e));
@@ -140,7 +140,7 @@ fn drop_pages(base: usize, len: usize) {
 }
 
 fn io_err(path: &[u8], e: impl std::fmt::Display) -> PackError {
-    PackError::usage(format!("self-test: reading {}: {e}", String::from_utf8_lossy(path)))
+    PackError::usage(format!("self-test: reading {}: {e}", crate::errpath::shown(path)))
 }
 
 /// The smallest `keep` lines of one adapter, plus how many there were.
@@ -190,85 +190,135 @@ enum Verdict {
 impl Compare<'_> {
     /// Compares input directory `dir` (absent: nothing there) with index
     /// directory `node` (absent: nothing decoded there); `rel` is the path
-    /// of both, from the tree root. Files pairs go to the pipeline.
+    /// of both, from the tree root, `depth` its level below the adapter
+    /// directory. File pairs go to the pipeline; subdirectories are
+    /// compared after the listing is closed, so descriptors stay bounded
+    /// (`fsio` module docs). Returns the handle of `dir` (reopened below
+    /// `HELD_LEVELS`).
     fn dir(
         &mut self,
         dir: Option<Arc<Dir>>,
         node: Option<NodeId>,
         rel: &mut Vec<u8>,
+        depth: usize,
         p: &mut Pipeline<NodeId, Compared>,
-    ) -> Result<(), PackError> {
+    ) -> Result<Option<Arc<Dir>>, PackError> {
         let index: &Index = self.index;
         let tree = &index.tree;
-        if let Some(d) = &dir {
-            let mut at = None;
-            for e in d.entries().map_err(|e| io_err(rel, e))? {
-                let e = e.map_err(|e| io_err(rel, e))?;
-                let len = rel.len();
-                rel.push(b'/');
-                rel.extend_from_slice(&e.name);
-                // The decode may give this file another name (§11.2).
-                let moved = if e.kind == Kind::File { self.canonical.moved(rel) } else { None };
-                let child = node.and_then(|n| tree.lookup(n, moved.unwrap_or(&e.name)));
-                if let Some(c) = child {
-                    self.seen[c as usize] = true;
-                }
-                let child_dir = child.filter(|&c| tree.is_dir(c));
-                let child_file = child.filter(|&c| !tree.is_dir(c));
-                match e.kind {
-                    Kind::Dir => {
-                        let sub = d.open_dir(&e.name).map_err(|err| io_err(rel, err))?;
-                        if child_file.is_some() {
-                            self.diff.push(rel, "missing in input");
-                        }
-                        self.dir(Some(Arc::new(sub)), child_dir, rel, p)?;
-                        at = None; // the window may have been submitted meanwhile
+        let Some(d) = dir else {
+            self.index_only(node, rel, depth, p)?;
+            return Ok(None);
+        };
+        // Input subdirectories, with the index node of the same name.
+        let mut subdirs: Vec<(Vec<u8>, Option<NodeId>)> = Vec::new();
+        let mut at = None;
+        for e in d.entries().map_err(|e| io_err(rel, e))? {
+            let e = e.map_err(|e| io_err(rel, e))?;
+            let len = rel.len();
+            rel.push(b'/');
+            rel.extend_from_slice(&e.name);
+            // The decode may give this file another name (§11.2).
+            let moved = if e.kind == Kind::File { self.canonical.moved(rel) } else { None };
+            let child = node.and_then(|n| tree.lookup(n, moved.unwrap_or(&e.name)));
+            if let Some(c) = child {
+                self.seen[c as usize] = true;
+            }
+            let child_dir = child.filter(|&c| tree.is_dir(c));
+            let child_file = child.filter(|&c| !tree.is_dir(c));
+            match e.kind {
+                Kind::Dir => {
+                    if child_file.is_some() {
+                        self.diff.push(rel, "missing in input");
                     }
-                    Kind::File => match (child_file, child_dir) {
-                        (Some(c), _) => {
-                            let i = *at.get_or_insert_with(|| p.add_dir(d.clone()));
-                            let known = tree.node(c).stored_size();
-                            let bytes = if known == SIZE_UNKNOWN { 0 } else { known };
-                            if p.push(i, e.name, rel.clone(), c, bytes) {
-                                p.submit(&mut |job, r| self.record(job, r))?;
-                                at = None;
-                            }
-                        }
-                        (None, Some(c)) => {
-                            self.diff.push(rel, "missing in scratch");
-                            self.dir(None, Some(c), rel, p)?;
-                        }
-                        (None, None) if self.canonical.vanishes(rel) => {}
-                        (None, None) => self.diff.push(rel, "missing in scratch"),
-                    },
-                    // Not compared (upstream compares regular files only).
-                    _ => match (child_file, child_dir) {
-                        (Some(_), _) => self.diff.push(rel, "missing in input"),
-                        (None, Some(c)) => self.dir(None, Some(c), rel, p)?,
-                        (None, None) => {}
-                    },
+                    subdirs.push((e.name, child_dir));
                 }
-                rel.truncate(len);
-                if self.rejected.is_some() {
-                    return Ok(());
-                }
+                Kind::File => match (child_file, child_dir) {
+                    (Some(c), _) => {
+                        let i = *at.get_or_insert_with(|| p.add_dir(d.clone()));
+                        let known = tree.node(c).stored_size();
+                        let bytes = if known == SIZE_UNKNOWN { 0 } else { known };
+                        if p.push(i, e.name, rel.clone(), c, bytes) {
+                            p.submit(&mut |job, r| self.record(job, r))?;
+                            at = None;
+                        }
+                    }
+                    (None, Some(c)) => {
+                        self.diff.push(rel, "missing in scratch");
+                        self.dir(None, Some(c), rel, depth + 1, p)?;
+                    }
+                    (None, None) if self.canonical.vanishes(rel) => {}
+                    (None, None) => self.diff.push(rel, "missing in scratch"),
+                },
+                // Not compared (upstream compares regular files only).
+                _ => match (child_file, child_dir) {
+                    (Some(_), _) => self.diff.push(rel, "missing in input"),
+                    (None, Some(c)) => {
+                        self.dir(None, Some(c), rel, depth + 1, p)?;
+                    }
+                    (None, None) => {}
+                },
+            }
+            rel.truncate(len);
+            if self.rejected.is_some() {
+                break;
             }
         }
-        if let Some(n) = node {
-            for c in tree.children(n) {
-                if std::mem::replace(&mut self.seen[c as usize], true) {
-                    continue;
+        if self.rejected.is_some() {
+            return Ok(Some(d));
+        }
+        let reopen = depth >= HELD_LEVELS && !subdirs.is_empty();
+        let id = if reopen { Some(d.identity().map_err(|e| io_err(rel, e))?) } else { None };
+        let mut d = d;
+        for (name, child_dir) in subdirs {
+            let len = rel.len();
+            rel.push(b'/');
+            rel.extend_from_slice(&name);
+            let sub = Arc::new(d.open_dir(&name).map_err(|err| io_err(rel, err))?);
+            match id {
+                None => {
+                    self.dir(Some(sub), child_dir, rel, depth + 1, p)?;
                 }
-                let len = rel.len();
-                rel.push(b'/');
-                rel.extend_from_slice(tree.name(c));
-                if tree.is_dir(c) {
-                    self.dir(None, Some(c), rel, p)?;
-                } else {
-                    self.diff.push(rel, "missing in input");
+                Some(id) => {
+                    drop(d);
+                    let back = self.dir(Some(sub), child_dir, rel, depth + 1, p)?.expect("input dir given");
+                    rel.truncate(len);
+                    d = Arc::new(back.open_parent(id).map_err(|e| io_err(rel, e))?);
                 }
-                rel.truncate(len);
             }
+            rel.truncate(len);
+            if self.rejected.is_some() {
+                return Ok(Some(d));
+            }
+        }
+        self.index_only(node, rel, depth, p)?;
+        Ok(Some(d))
+    }
+
+    /// The children of index directory `node` the input listing did not
+    /// show: missing in the input.
+    fn index_only(
+        &mut self,
+        node: Option<NodeId>,
+        rel: &mut Vec<u8>,
+        depth: usize,
+        p: &mut Pipeline<NodeId, Compared>,
+    ) -> Result<(), PackError> {
+        let Some(n) = node else { return Ok(()) };
+        let index: &Index = self.index;
+        let tree = &index.tree;
+        for c in tree.children(n) {
+            if std::mem::replace(&mut self.seen[c as usize], true) {
+                continue;
+            }
+            let len = rel.len();
+            rel.push(b'/');
+            rel.extend_from_slice(tree.name(c));
+            if tree.is_dir(c) {
+                self.dir(None, Some(c), rel, depth + 1, p)?;
+            } else {
+                self.diff.push(rel, "missing in input");
+            }
+            rel.truncate(len);
         }
         Ok(())
     }
