@@ -12,8 +12,8 @@ mod sorted;
 
 use std::io::{BufWriter, Write};
 
-use fsmfs::adapters::encode_redis::*;
-use fsmfs::adapters::encode_sqs::*;
+use fsmfs::adapters::redis::records::*;
+use fsmfs::adapters::sqs::records::*;
 use rng::Rng;
 use sorted::Sorted;
 

@@ -12,7 +12,8 @@ mod sorted;
 
 use std::io::{BufWriter, Write};
 
-use fsmfs::adapters::encode::*;
+use fsmfs::adapters::dynamodb::records::*;
+use fsmfs::adapters::s3::records::*;
 use rng::Rng;
 use sorted::Sorted;
 

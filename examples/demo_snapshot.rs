@@ -8,9 +8,10 @@
 #[path = "support/rng.rs"]
 mod rng;
 
-use fsmfs::adapters::encode::*;
-use fsmfs::adapters::encode_redis as redis;
-use fsmfs::adapters::encode_sqs::{message_records, queue_records, queue_seq_key, MessageDef, QueueDef};
+use fsmfs::adapters::dynamodb::records::*;
+use fsmfs::adapters::redis::records as redis;
+use fsmfs::adapters::s3::records::*;
+use fsmfs::adapters::sqs::records::{message_records, queue_records, queue_seq_key, MessageDef, QueueDef};
 use fsmfs::container::writer::{encode_key, StreamWriter};
 use rng::Rng;
 

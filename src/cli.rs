@@ -7,18 +7,13 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::adapters::Adapter;
 use crate::extract::{self, ExtractError};
-use crate::index::route::Adapter;
 use crate::index::{DecodeOptions, Index, IndexError};
 use crate::progress;
 use crate::tree::{NodeId, View};
 
-/// Exit codes (documented in docs/cli.md).
-pub const EXIT_OK: u8 = 0;
-/// Bad usage, or the environment (missing file, busy target, I/O).
-pub const EXIT_USAGE: u8 = 1;
-/// The snapshot (or a tree to pack) is malformed.
-pub const EXIT_DATA: u8 = 2;
+pub use crate::exit::{Failure, EXIT_DATA, EXIT_OK, EXIT_USAGE};
 
 #[derive(Parser)]
 #[command(name = "fsmfs", version, about = "Browse, extract and re-pack elastickv .fsm snapshots")]
@@ -161,19 +156,6 @@ struct DecodeArgs {
     /// Show entries whose TTL expired at the snapshot's commit time.
     #[arg(long)]
     include_expired: bool,
-}
-
-/// A failure with its exit code.
-#[derive(Debug)]
-pub struct Failure {
-    pub code: u8,
-    pub message: String,
-}
-
-impl Failure {
-    fn usage(message: impl Into<String>) -> Self {
-        Failure { code: EXIT_USAGE, message: message.into() }
-    }
 }
 
 impl From<IndexError> for Failure {
@@ -392,7 +374,7 @@ fn resolve(index: &Index, path: &str) -> Result<NodeId, Failure> {
 }
 
 fn cat(out: &mut impl Write, index: &Index, id: NodeId) -> Result<(), Failure> {
-    let data_err = |e: crate::views::ViewError| Failure {
+    let data_err = |e: crate::index::ViewError| Failure {
         code: if e.snapshot_changed { EXIT_USAGE } else { EXIT_DATA },
         message: e.to_string(),
     };

@@ -13,15 +13,14 @@ use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 
 use crate::errpath::shown_path;
 use crate::index::Index;
+use crate::index::ViewError;
 use crate::temps::{self, Temp};
 use crate::tree::{NodeId, Tree};
-use crate::views::{self, ViewError};
 
 #[derive(Debug)]
 pub enum ExtractError {
@@ -81,23 +80,7 @@ impl fmt::Display for ExtractError {
 
 impl std::error::Error for ExtractError {}
 
-pub const DIR_MODE: u32 = 0o755;
-pub const DATA_MODE: u32 = 0o600;
-pub const TOP_MODE: u32 = 0o644;
-
-/// Mode of a file as upstream writes it.
-pub fn file_mode(tree: &Tree, id: NodeId) -> u32 {
-    if tree.parent(id) == Tree::ROOT && matches!(tree.name(id), b"MANIFEST.json" | b"CHECKSUMS") {
-        TOP_MODE
-    } else {
-        DATA_MODE
-    }
-}
-
-pub fn system_time(ts: u64) -> SystemTime {
-    let (s, n) = views::hlc_to_unix(ts);
-    SystemTime::UNIX_EPOCH + Duration::new(s as u64, n)
-}
+pub use crate::tree::meta::{file_mode, system_time, DATA_MODE, DIR_MODE, TOP_MODE};
 
 /// Statistics of a finished extraction.
 #[derive(Debug, Default, Clone, Copy)]
@@ -295,7 +278,7 @@ fn write_tree(
     // CHECKSUMS from the digests just computed, checked against the size
     // the index promised.
     digests.sort();
-    let checksums = views::checksum_lines(&digests);
+    let checksums = crate::index::checksum_lines(&digests);
     let ck = index.checksums_node;
     if checksums.len() as u64 != index.tree.node(ck).stored_size() {
         return Err(ExtractError::Render(ViewError {

@@ -9,11 +9,12 @@
 pub mod adapters;
 pub mod codec;
 pub mod container;
+pub mod dumptree;
+pub mod exit;
 pub mod index;
 pub mod keys;
 pub mod mvcc;
 pub mod tree;
-pub mod views;
 
 pub mod cli;
 pub mod errpath;

@@ -14,7 +14,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use common::*;
-use fsmfs::adapters::encode::*;
+use fsmfs::adapters::dynamodb::records::*;
+use fsmfs::adapters::s3::records::*;
 use fsmfs::container::writer::{encode_key, encode_value, wrap_engine_v1, StreamWriter};
 
 const BIN: &str = env!("CARGO_BIN_EXE_fsmfs");

@@ -5,7 +5,8 @@
 mod common;
 
 use common::*;
-use fsmfs::adapters::encode::*;
+use fsmfs::adapters::dynamodb::records::*;
+use fsmfs::adapters::s3::records::*;
 use fsmfs::container::writer::{encode_key, encode_value, wrap_engine_v1, StreamWriter};
 
 /// Runs `fsmfs extract` on `bytes` and checks the failure contract.

@@ -8,8 +8,8 @@
 mod common;
 
 use common::*;
-use fsmfs::adapters::encode_redis::*;
-use fsmfs::adapters::encode_sqs::*;
+use fsmfs::adapters::redis::records::*;
+use fsmfs::adapters::sqs::records::*;
 use fsmfs::index::{DecodeOptions, Index};
 
 /// Snapshot rows: (user key, value).

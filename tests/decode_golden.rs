@@ -6,7 +6,8 @@
 mod common;
 
 use common::*;
-use fsmfs::adapters::encode::*;
+use fsmfs::adapters::dynamodb::records::*;
+use fsmfs::adapters::s3::records::*;
 use fsmfs::container::writer::wrap_engine_v1;
 
 fn orders() -> TableDef {

@@ -4,7 +4,8 @@
 mod common;
 
 use common::*;
-use fsmfs::adapters::encode::*;
+use fsmfs::adapters::dynamodb::records::*;
+use fsmfs::adapters::s3::records::*;
 use fsmfs::container::writer::{wrap_engine_v1, wrap_engine_v2, wrap_legacy};
 
 fn mixed() -> Vec<u8> {
@@ -100,7 +101,7 @@ fn every_shape_gives_the_same_tree() {
 #[test]
 fn adapter_selection_drops_the_others() {
     let mut o = opts("x");
-    o.adapters = vec![fsmfs::index::route::Adapter::S3];
+    o.adapters = vec![fsmfs::adapters::route::Adapter::S3];
     let (_t, tree) = extract(mixed(), o).unwrap();
     assert!(!tree.join("dynamodb").exists());
     assert!(tree.join("s3/b/dir/file.txt").is_file());

@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use base64::Engine;
 use common::*;
-use fsmfs::adapters::encode::*;
+use fsmfs::adapters::dynamodb::records::*;
+use fsmfs::adapters::s3::records::*;
 use fsmfs::codec::number::canonical_number;
 use fsmfs::keys::segment::{encode_binary_segment, encode_segment};
 use proptest::prelude::*;

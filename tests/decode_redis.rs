@@ -228,10 +228,10 @@ fn deliberate_differences() {
     // Streams that all lack meta leave no empty `streams/` directory.
     let mut s = Snap::new();
     s.put(
-        &fsmfs::adapters::encode_redis::stream_entry_key(b"o", 1, 0),
-        &fsmfs::adapters::encode_redis::stream_entry_value("1-0", &[]),
+        &fsmfs::adapters::redis::records::stream_entry_key(b"o", 1, 0),
+        &fsmfs::adapters::redis::records::stream_entry_value("1-0", &[]),
     );
-    s.put(&fsmfs::adapters::encode_redis::string_key(b"x"), b"x");
+    s.put(&fsmfs::adapters::redis::records::string_key(b"x"), b"x");
     let (_t, tree) = extract(s.build(), opts("e")).unwrap();
     assert!(tree.join("redis/db_0/strings").is_dir());
     assert!(!tree.join("redis/db_0/streams").exists());
@@ -264,7 +264,7 @@ fn warnings_name_upstream_events() {
 /// ranged reads against the whole file.
 #[test]
 fn huge_collections_match_a_reference() {
-    use fsmfs::adapters::encode_redis::*;
+    use fsmfs::adapters::redis::records::*;
     let n: i64 = 100_000;
     let mut s = Snap::new();
     // Names that are prefixes of each other ("1" < "10" < "100"), in an
@@ -377,7 +377,7 @@ fn disabled_adapters_show_nothing() {
     let mut s = spec_61();
     s.versions.extend(spec_62(true).versions);
     let mut o = opts("only_s3");
-    o.adapters = vec![fsmfs::index::route::Adapter::S3];
+    o.adapters = vec![fsmfs::adapters::route::Adapter::S3];
     let index = Index::from_bytes(s.build(), o).unwrap();
     assert_eq!((index.counts.redis, index.counts.sqs, index.counts.internal), (0, 0, 63));
     assert!(index.tree.resolve(b"redis").is_none() && index.tree.resolve(b"sqs").is_none());

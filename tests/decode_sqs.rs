@@ -8,7 +8,7 @@ mod common;
 mod snapshots;
 
 use common::*;
-use fsmfs::adapters::encode_sqs::*;
+use fsmfs::adapters::sqs::records::*;
 use fsmfs::index::Index;
 use fsmfs::keys::segment::b64url_nopad;
 use snapshots::*;

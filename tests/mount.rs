@@ -18,10 +18,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fsmfs::adapters::encode::{
-    ddb_item_records, ddb_item_value, ddb_schema_records, s3_bucket_records, s3_object_records, AttrValue,
-    BucketDef, ObjectDef, PartDef, Record, TableDef,
+use fsmfs::adapters::dynamodb::records::{
+    ddb_item_records, ddb_item_value, ddb_schema_records, AttrValue, Record, TableDef,
 };
+use fsmfs::adapters::s3::records::{s3_bucket_records, s3_object_records, BucketDef, ObjectDef, PartDef};
 use fsmfs::container::writer::{encode_key, StreamWriter};
 use fsmfs::index::{DecodeOptions, Index};
 use fuse_util::*;

@@ -18,7 +18,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use fsmfs::adapters::encode_redis::*;
+use fsmfs::adapters::redis::records::*;
 use fsmfs::index::DecodeOptions;
 use fuse_util::*;
 use sha2::{Digest, Sha256};

@@ -10,7 +10,8 @@ mod pack_util;
 use std::collections::BTreeMap;
 
 use common::Snap;
-use fsmfs::adapters::encode::*;
+use fsmfs::adapters::dynamodb::records::*;
+use fsmfs::adapters::s3::records::*;
 use pack_util::*;
 use proptest::prelude::*;
 
@@ -299,7 +300,7 @@ fn redis_key() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn redis_snapshot(keys: &BTreeMap<Vec<u8>, (RedisValue, Option<u64>)>) -> Vec<u8> {
-    use fsmfs::adapters::encode_redis as r;
+    use fsmfs::adapters::redis::records as r;
     let mut snap = Snap::new();
     for (k, (v, ttl)) in keys {
         let ttl_row = |snap: &mut Snap| {

@@ -10,7 +10,8 @@ mod common;
 mod pack_util;
 
 use common::{attrs, n, s, Snap};
-use fsmfs::adapters::encode::*;
+use fsmfs::adapters::dynamodb::records::*;
+use fsmfs::adapters::s3::records::*;
 use pack_util::*;
 
 const GOLDEN: [&str; 6] =

@@ -764,7 +764,7 @@ fn extract_pack_extract_is_a_fixed_point() {
     let p1 = tmp.path().join("p1.fsm");
     let mut opts = Options::new(&first, &p1);
     opts.self_test = false;
-    opts.adapters = vec![fsmfs::index::route::Adapter::Sqs];
+    opts.adapters = vec![fsmfs::adapters::route::Adapter::Sqs];
     pack::pack(&opts).unwrap();
     let second = tmp.path().join("second");
     extract_to(&p1, &second, false);

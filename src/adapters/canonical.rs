@@ -28,11 +28,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::keymap;
 use crate::adapters::s3::{LEAF_DATA_SUFFIX, META_SUFFIX};
+use crate::keys::keymap;
 
 #[derive(Default)]
-pub(crate) struct Canonical {
+pub struct Canonical {
     /// Tree-relative path of each S3 rename tracker → the `encoded` paths
     /// whose records the next decode no longer writes.
     s3_trackers: HashMap<Vec<u8>, Tracker>,

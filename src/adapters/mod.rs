@@ -2,13 +2,27 @@
 //! key families during the scan and, at the end, lays its files into the
 //! tree as views. Renderers that turn a view into bytes live beside them.
 
+pub mod canonical;
 pub mod dynamodb;
-pub mod encode;
-pub mod encode_redis;
-pub mod encode_sqs;
+pub mod frag;
+pub mod packing;
+pub mod records;
 pub mod redis;
+pub mod route;
 pub mod s3;
 pub mod sqs;
+
+pub use route::{Adapter, Family};
+
+/// Each adapter's pack entry point, in one registry.
+pub fn pack_encoder(a: Adapter) -> packing::Encoder {
+    match a {
+        Adapter::DynamoDb => dynamodb::pack::encode,
+        Adapter::S3 => s3::pack::encode,
+        Adapter::Redis => redis::pack::encode,
+        Adapter::Sqs => sqs::pack::encode,
+    }
+}
 
 use std::fmt;
 
@@ -183,7 +197,7 @@ pub struct Side {
     pub entry_lists: Vec<Box<[u64]>>,
     /// Aggregated files behind `View::Frag` (Redis collections, SQS
     /// messages, TTL sidecars).
-    pub frags: crate::views::frag::FragTable,
+    pub frags: crate::adapters::frag::FragTable,
 }
 
 impl Side {

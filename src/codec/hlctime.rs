@@ -266,6 +266,12 @@ fn hour_digits(b: &[u8], i: &mut usize) -> Option<u32> {
     Some(v)
 }
 
+/// HLC timestamp → (seconds, nanoseconds) since the epoch.
+pub fn hlc_to_unix(ts: u64) -> (i64, u32) {
+    let ms = ts >> 16;
+    ((ms / 1000) as i64, ((ms % 1000) * 1_000_000) as u32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

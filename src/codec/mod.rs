@@ -5,4 +5,10 @@ pub mod gojson;
 pub mod gostruct;
 pub mod hlctime;
 pub mod number;
+pub mod ordered;
 pub mod protowire;
+
+/// Lower-case hex digits of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

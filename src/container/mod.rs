@@ -26,10 +26,21 @@ pub const STREAM_HEADER_LEN: usize = 16;
 pub const MAX_KEY_LEN: u64 = (1 << 20) + 8;
 /// Largest encoded value (256 MiB body + 9-byte header + 34-byte envelope).
 pub const MAX_VALUE_LEN: u64 = (256 << 20) + 9 + 34;
+/// Largest value a writer accepts from a user (256 MiB body plus the
+/// 34-byte envelope).
+pub const MAX_USER_VALUE: usize = (256 << 20) + 34;
 /// MVCC value header: flags byte + u64le expireAt.
 pub const VALUE_HEADER_LEN: usize = 9;
 /// MVCC key suffix: u64be(^commitTS).
 pub const TS_SUFFIX_LEN: usize = 8;
+
+/// Commit timestamp of the entry at `offset` (from its key suffix).
+pub fn commit_ts_at(data: &[u8], offset: u64) -> u64 {
+    let at = offset as usize;
+    let key_len = u64::from_le_bytes(data[at..at + 8].try_into().expect("8 bytes")) as usize;
+    let end = at + 8 + key_len;
+    !u64::from_be_bytes(data[end - 8..end].try_into().expect("8 bytes"))
+}
 
 /// CRC-32C (Castagnoli) as the raft engine computes it.
 pub fn crc32c(bytes: &[u8]) -> u32 {

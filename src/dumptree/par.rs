@@ -18,7 +18,7 @@ use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 
 use super::fsio::Dir;
-use super::PackError;
+use crate::exit::Failure as PackError;
 
 pub const WINDOW_FILES: usize = 1024;
 pub const WINDOW_DIRS: usize = 128;

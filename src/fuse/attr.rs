@@ -6,8 +6,8 @@ use std::os::unix::ffi::OsStrExt;
 
 use fuser::{FileAttr, FileType, INodeNo};
 
-use crate::extract::{self, system_time};
 use crate::index::Index;
+use crate::tree::meta::{self, system_time};
 use crate::tree::{NodeId, Tree};
 
 /// Ownership and permission bits of the served tree.
@@ -54,9 +54,9 @@ pub fn kind_of(tree: &Tree, id: NodeId) -> FileType {
 
 pub fn mode_of(tree: &Tree, id: NodeId, own: &Ownership) -> u32 {
     if tree.is_dir(id) {
-        own.dir_mode.unwrap_or(extract::DIR_MODE)
+        own.dir_mode.unwrap_or(meta::DIR_MODE)
     } else {
-        own.file_mode.unwrap_or_else(|| extract::file_mode(tree, id))
+        own.file_mode.unwrap_or_else(|| meta::file_mode(tree, id))
     }
 }
 
@@ -88,7 +88,7 @@ pub fn attr_with_size(index: &Index, id: NodeId, size: u64, own: &Ownership) -> 
 
 /// The attributes of a node; fails only when a generated file's size
 /// cannot be known because its record does not render.
-pub fn attr_of(index: &Index, id: NodeId, own: &Ownership) -> Result<FileAttr, crate::views::ViewError> {
+pub fn attr_of(index: &Index, id: NodeId, own: &Ownership) -> Result<FileAttr, crate::index::ViewError> {
     let size = index.size(id)?;
     Ok(attr_with_size(index, id, size, own))
 }
@@ -154,7 +154,7 @@ mod tests {
         let a = attr_of(&index, item, &own).unwrap();
         assert_eq!(a.perm, 0o600);
         assert_eq!(a.size, index.render(item).unwrap().len() as u64);
-        assert_eq!(a.mtime, extract::system_time(index.mtime_ts(item)));
+        assert_eq!(a.mtime, meta::system_time(index.mtime_ts(item)));
 
         let over = Ownership { file_mode: Some(0o444), dir_mode: Some(0o500), ..own };
         assert_eq!(attr_of(&index, manifest, &over).unwrap().perm, 0o444);

@@ -20,7 +20,7 @@ use fuser::{Config, Session};
 use super::mounting::{self, Watchdog};
 use super::options::MountOptions;
 use super::{FsmFs, Settings};
-use crate::cli::{Failure, EXIT_USAGE};
+use crate::exit::{Failure, EXIT_USAGE};
 use crate::index::Index;
 
 /// How to mount, decided by the command line.

@@ -29,8 +29,8 @@ use fuser::{
 };
 
 use crate::index::Index;
+use crate::index::ViewError;
 use crate::tree::{NodeId, View, NAME_MAX, SIZE_UNKNOWN};
-use crate::views::{self, ViewError};
 pub use attr::{attr_of, attr_with_size, dir_entries, ino_of, node_of, Ownership};
 use cache::RenderCache;
 
@@ -168,7 +168,7 @@ impl FsmFs {
         let index = &*self.index;
         if index.checksums.get().is_none() {
             // Fills the OnceLock; the returned copy is dropped.
-            let _ = views::render_checksums(index);
+            let _ = crate::index::render_checksums(index);
         }
         match index.checksums.get() {
             Some(Ok(bytes)) => Ok(bytes),
@@ -741,10 +741,10 @@ fn negative_attr() -> FileAttr {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::adapters::encode::{
-        ddb_item_records, ddb_item_value, ddb_schema_records, s3_bucket_records, s3_object_records,
-        AttrValue, BucketDef, ObjectDef, PartDef, Record, TableDef,
+    use crate::adapters::dynamodb::records::{
+        ddb_item_records, ddb_item_value, ddb_schema_records, AttrValue, Record, TableDef,
     };
+    use crate::adapters::s3::records::{s3_bucket_records, s3_object_records, BucketDef, ObjectDef, PartDef};
     use crate::container::writer::{encode_key, StreamWriter};
     use crate::index::DecodeOptions;
     use crate::tree::Tree;
@@ -928,7 +928,7 @@ pub(crate) mod tests {
     fn checksums_verify_the_other_files() {
         // Without the broken item, CHECKSUMS reads and lists every file.
         let mut opts = DecodeOptions::default();
-        opts.adapters.retain(|a| *a != crate::index::route::Adapter::DynamoDb);
+        opts.adapters.retain(|a| *a != crate::adapters::route::Adapter::DynamoDb);
         let index = sample_index();
         let bytes = index.data().to_vec();
         let index = Index::from_bytes(bytes, opts).unwrap();

@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use super::route::Adapter;
 use super::DecodeOptions;
+use crate::adapters::Adapter;
 use crate::codec::gojson::JsonWriter;
 use crate::codec::hlctime::format_unix_ms_rfc3339;
 

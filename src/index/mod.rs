@@ -1,20 +1,26 @@
 //! Builds the tree index of a snapshot: one scan of the mapping, adapters
 //! collect their records, finalize lays out the tree.
 
+mod checksums;
 pub mod manifest;
-pub mod route;
+pub mod option_mtime;
+mod read;
+
+pub use crate::codec::hlctime::hlc_to_unix;
+pub use checksums::{checksum_lines, checksums_size, render_checksums};
+pub use read::{copy_at, ViewError};
 
 use std::fmt;
 use std::fs::File;
 use std::path::Path;
 use std::sync::OnceLock;
 
+use crate::adapters::route::{self, Adapter, Family};
 use crate::adapters::{self, dynamodb, redis, s3, sqs, AdapterError, RecordError, Side, Sink, Warning};
 use crate::container::mapped::{MappedFile, SourceChanged};
 use crate::container::{entry_at, ContainerError, Layout};
 use crate::mvcc::{self, ScanOptions, ScanStats};
 use crate::tree::{Tree, TreeBuilder, View, SIZE_UNKNOWN};
-use route::{Adapter, Family};
 
 /// Every decode option of upstream's decoder, plus fsmfs's own.
 #[derive(Debug, Clone)]
@@ -341,7 +347,7 @@ impl Index {
             manifest_node,
         };
         index.backing = backing;
-        let size = crate::views::checksums_size(&index);
+        let size = crate::index::checksums_size(&index);
         index.tree.node(checksums_node).store_size(size);
         phase("checksums size");
         Ok(index)

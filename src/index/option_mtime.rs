@@ -15,7 +15,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::index::route::Adapter;
+use crate::adapters::route::Adapter;
 use crate::index::DecodeOptions;
 
 /// Bits 0..=10 hold the flags; the cluster id's tag sits above them.
@@ -85,7 +85,7 @@ pub fn shifted(ts: u64, secs: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::views::hlc_to_unix;
+    use crate::index::hlc_to_unix;
 
     /// 2026-11-20T08:00:00.250Z, logical 3.
     const TS: u64 = (1_795_161_600_250 << 16) | 3;

@@ -2,12 +2,6 @@
 //! kind of file is produced. FUSE, `cat` and `extract` all read through
 //! here, so they cannot disagree.
 
-mod checksums;
-pub mod frag;
-pub mod option_mtime;
-
-pub use checksums::{checksum_lines, checksums_size, render_checksums};
-
 use std::fmt;
 
 use crate::adapters::dynamodb::{proto, render as ddb};
@@ -110,7 +104,7 @@ impl Index {
         }
     }
 
-    fn frag_error(&self, id: NodeId, e: frag::FragError) -> ViewError {
+    fn frag_error(&self, id: NodeId, e: crate::adapters::frag::FragError) -> ViewError {
         self.view_error(id, e.offset, e.detail)
     }
 
@@ -135,7 +129,9 @@ impl Index {
         match self.tree.node(id).view() {
             View::Dir { .. } => return Err(self.view_error(id, None, "is a directory")),
             View::Static(i) => out.extend_from_slice(&self.side.statics[i as usize]),
-            View::Checksums => out = render_checksums(self).map_err(|d| self.view_error(id, None, d))?,
+            View::Checksums => {
+                out = super::render_checksums(self).map_err(|d| self.view_error(id, None, d))?
+            }
             View::DdbSchema(off) => {
                 let e = entry(off)?;
                 let schema = proto::parse_schema(e.body)
@@ -259,10 +255,16 @@ impl Index {
     pub fn mtime_ts(&self, id: NodeId) -> u64 {
         let last = self.layout.last_commit_ts;
         if id == self.manifest_node {
-            return option_mtime::shifted(last, option_mtime::manifest_shift_secs(&self.options));
+            return super::option_mtime::shifted(
+                last,
+                super::option_mtime::manifest_shift_secs(&self.options),
+            );
         }
         if id == self.checksums_node {
-            return option_mtime::shifted(last, option_mtime::checksums_shift_secs(&self.options));
+            return super::option_mtime::shifted(
+                last,
+                super::option_mtime::checksums_shift_secs(&self.options),
+            );
         }
         let data = self.data();
         let of = |off: u64| entry_at(data, off).map(|e| e.header.commit_ts);
@@ -291,10 +293,4 @@ pub fn copy_at(src: &[u8], offset: u64, buf: &mut [u8]) -> usize {
     let n = (src.len() - start).min(buf.len());
     buf[..n].copy_from_slice(&src[start..start + n]);
     n
-}
-
-/// HLC timestamp → (seconds, nanoseconds) since the epoch.
-pub fn hlc_to_unix(ts: u64) -> (i64, u32) {
-    let ms = ts >> 16;
-    ((ms / 1000) as i64, ((ms % 1000) * 1_000_000) as u32)
 }

@@ -5,9 +5,9 @@
 use std::io::{self, Write};
 use std::path::Path;
 
+use crate::adapters::route::Adapter;
 use crate::codec::gojson::JsonWriter;
 use crate::codec::hlctime::format_unix_nanos_rfc3339;
-use crate::index::route::Adapter;
 
 /// What the sidecar records.
 #[derive(Debug, Clone)]
@@ -34,9 +34,7 @@ pub fn sidecar_path(out: &Path) -> std::path::PathBuf {
     super::output::with_suffix(out, ".encode_info.json")
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::codec::hex;
 
 /// The bytes upstream's `json.Encoder` (two-space indent, HTML escaping,
 /// trailing newline) writes for this record.

@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
+use crate::adapters::route::Adapter;
 use crate::codec::gostruct::GoObject;
 use crate::codec::hlctime::parse_rfc3339;
-use crate::index::route::Adapter;
 
 /// Why a manifest was refused. Both are data errors (exit 2); they differ
 /// only in wording, as upstream keeps two sentinels.

@@ -5,21 +5,22 @@
 //! Pipeline: read and validate `MANIFEST.json` (`manifest`) → walk each
 //! selected adapter's directory and turn files into records (one module
 //! per adapter: `dynamodb`, `s3`, `redis`, `sqs`, chosen by
-//! `encoder_for`) → sort by full encoded key within a memory
+//! `adapters::pack_encoder`) → sort by full encoded key within a memory
 //! budget (`sorter`) → stream the entries into an unnamed file in OUT's
 //! directory, hashing as they go (`output`) → index that file with the
 //! decoder and compare it with the canonical form of the input tree, which
 //! the walk notes as it goes (`selftest`, `canonical`) → publish it
 //! atomically and write the sidecar (`info`).
 //!
-//! The input tree is read through `fsio`, which never follows a symlink
+//! The input tree is read through `dumptree::fsio`, which never follows a symlink
 //! and never opens anything but single-link regular files.
 //!
-//! An adapter is one module plus one line in `encoder_for`: `fn encode(root: &Dir, ctx: &mut Ctx)` walks the
-//! adapter directory with `fsio`, reads many small files on every core
-//! through `par::Window` (or, like `sqs`, a few large files directly),
-//! builds records with the encoders in
-//! `crate::adapters`, and hands them to `ctx.add` (value bytes) or
+//! Each adapter packs in its own folder (`adapters/<name>/pack.rs`, one
+//! line in `adapters::pack_encoder`): `fn encode(root: &Dir, ctx: &mut Ctx)`
+//! walks the adapter directory with `dumptree::fsio`, reads many small
+//! files on every core through `dumptree::par` (or, like `sqs`, a few large
+//! files directly), builds records with the adapter's `records` module,
+//! and hands them to `ctx.add` (value bytes) or
 //! `ctx.add_file` (a byte range of an input file, copied at write time);
 //! anything the decoder would not have written is refused with `ctx.tree`
 //! (`sqs` keeps upstream's leniency for stray files: the self-test
@@ -27,41 +28,30 @@
 //! `KEYMAP.jsonl` lines parse with `keymap`; the manifest's producer-mode
 //! guards and the self-test already cover all four adapters.
 
-mod canonical;
-mod dynamodb;
-mod fsio;
 mod info;
-mod keymap;
 mod manifest;
 mod output;
-mod par;
-mod redis;
-mod s3;
 mod selftest;
 mod sorter;
-mod sqs;
 
 pub use info::{sidecar_path, EncodeInfo};
 
-use canonical::Canonical;
+use crate::adapters::canonical::Canonical;
 use manifest::Manifest;
 
-use std::fmt;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::cli::{Failure, EXIT_DATA, EXIT_USAGE};
+use crate::adapters::packing::{Ctx, RecordSink};
+use crate::adapters::route::Adapter;
 use crate::container::error::show_key;
 use crate::container::writer::StreamWriter;
 use crate::container::VALUE_HEADER_LEN;
-use crate::index::route::Adapter;
+use crate::dumptree::fsio::{Dir, FileError, Kind};
+use crate::dumptree::{is_environment, tree_error};
+use crate::exit::{Failure, EXIT_USAGE};
 use crate::index::DecodeOptions;
-use fsio::{Dir, FileError, Kind};
 use sorter::{FileRef, SortError, Sorter, Value};
-
-/// Largest single JSON document read from the tree (a value over the
-/// record cap could not be written anyway).
-const MAX_DOCUMENT: u64 = sorter::MAX_USER_VALUE as u64;
 
 /// Largest `MANIFEST.json` read (a decoder's is a few KiB; a listing of a
 /// million table names still fits).
@@ -70,42 +60,11 @@ const MAX_MANIFEST: u64 = 64 << 20;
 /// `encoder_version` in the sidecar.
 pub const ENCODER_VERSION: &str = concat!("fsmfs-", env!("CARGO_PKG_VERSION"));
 
-/// Generation stamped on everything `pack` writes (`pack.md` §11.1).
-const RESTORE_GENERATION: u64 = 1;
-
 /// Default `--memory-budget`.
 pub const DEFAULT_MEMORY_BUDGET: usize = 1 << 30;
 
 /// A failed pack: the exit code (1 usage/environment, 2 data) and one line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PackError {
-    pub code: u8,
-    pub message: String,
-}
-
-impl PackError {
-    pub fn usage(message: impl Into<String>) -> Self {
-        PackError { code: EXIT_USAGE, message: message.into() }
-    }
-
-    pub fn data(message: impl Into<String>) -> Self {
-        PackError { code: EXIT_DATA, message: message.into() }
-    }
-}
-
-impl fmt::Display for PackError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for PackError {}
-
-impl From<PackError> for Failure {
-    fn from(e: PackError) -> Self {
-        Failure { code: e.code, message: e.message }
-    }
-}
+pub type PackError = Failure;
 
 /// What to pack and how.
 #[derive(Debug, Clone)]
@@ -152,157 +111,40 @@ pub struct Report {
     pub runs: usize,
 }
 
-/// The adapter encoders `pack` has, one module each.
-type Encoder = fn(&Dir, &mut Ctx) -> Result<(), PackError>;
-
-fn encoder_for(a: Adapter) -> Encoder {
-    match a {
-        Adapter::DynamoDb => dynamodb::encode,
-        Adapter::S3 => s3::encode,
-        Adapter::Redis => redis::encode,
-        Adapter::Sqs => sqs::encode,
-    }
-}
-
-/// What an adapter encoder works with: the sorter and error helpers that
-/// name the offending path.
-pub(crate) struct Ctx<'a> {
+/// The sorter as adapter encoders see it (`adapters::packing::RecordSink`):
+/// records in, and a record too large or a failed spill named as a
+/// problem of the file it came from.
+struct SorterSink<'a> {
     tree_display: String,
     sorter: &'a mut Sorter,
     spill_dir: &'a Path,
-    walked: &'a indicatif::ProgressBar,
-    files: u64,
-    /// What the next decode writes differently (for the self-test).
-    canonical: Canonical,
 }
 
-impl Ctx<'_> {
-    /// A tree problem at `rel` (exit 2).
-    fn tree(&self, rel: &[u8], detail: impl fmt::Display + 'static) -> PackError {
-        tree_error(&self.tree_display, rel, detail)
-    }
-
-    /// An I/O error while reading the tree at `rel` (exit 2, as upstream
-    /// classifies every error inside an adapter walk, unless it is one of
-    /// the environment: exit 1).
-    fn io(&self, rel: &[u8], e: io::Error) -> PackError {
-        self.tree(rel, e)
-    }
-
-    fn file(&self, rel: &[u8], e: FileError) -> PackError {
-        self.tree(rel, e)
-    }
-
-    fn walked(&mut self) {
-        self.files += 1;
-        if self.files % 256 == 0 {
-            self.walked.set_position(self.files);
-        }
-    }
-
+impl SorterSink<'_> {
     fn sort_error(&self, rel: &[u8], e: SortError<()>) -> PackError {
+        let tree = |detail: String| tree_error(&self.tree_display, rel, detail);
         match e {
             SortError::KeyTooLarge(n) => {
-                self.tree(rel, format!("gives a record key of {n} bytes, over the 1 MiB limit"))
+                tree(format!("gives a record key of {n} bytes, over the 1 MiB limit"))
             }
             SortError::ValueTooLarge(n) => {
-                self.tree(rel, format!("gives a record value of {n} bytes, over the 256 MiB limit"))
+                tree(format!("gives a record value of {n} bytes, over the 256 MiB limit"))
             }
             SortError::Spill(e) => {
                 PackError::usage(format!("spilling a sorted run to {}: {e}", self.spill_dir.display()))
             }
-            SortError::Duplicate(_) | SortError::Emit(()) => self.tree(rel, "unexpected sorter error"),
+            SortError::Duplicate(_) | SortError::Emit(()) => tree("unexpected sorter error".into()),
         }
     }
+}
 
+impl RecordSink for SorterSink<'_> {
     fn add(&mut self, rel: &[u8], key: &[u8], value: &[u8]) -> Result<(), PackError> {
         self.sorter.add(key, value).map_err(|e| self.sort_error(rel, e))
     }
 
     fn add_file(&mut self, rel: &[u8], key: &[u8], r: FileRef<'_>) -> Result<(), PackError> {
         self.sorter.add_file(key, r).map_err(|e| self.sort_error(rel, e))
-    }
-}
-
-/// A problem at `rel` below the tree shown as `tree`: exit 2 for the
-/// data, exit 1 when `detail` is an I/O error of the environment (see
-/// [`is_environment`]). The path is cut to a readable length.
-fn tree_error(tree: &str, rel: &[u8], detail: impl fmt::Display + 'static) -> PackError {
-    let path = crate::errpath::shown(&[tree.as_bytes(), b"/", rel].concat());
-    let message = format!("{path}: {detail}");
-    if caused_by_environment(&detail) {
-        PackError::usage(message)
-    } else {
-        PackError::data(message)
-    }
-}
-
-/// Errors that say something about the machine, not the tree: out of
-/// descriptors, memory or space, no permission, a failing disk. They are
-/// exit 1 wherever they happen; upstream's walk makes every error exit 2.
-pub(crate) fn is_environment(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(
-            libc::EMFILE
-                | libc::ENFILE
-                | libc::ENOMEM
-                | libc::ENOSPC
-                | libc::EDQUOT
-                | libc::EACCES
-                | libc::EPERM
-                | libc::EIO
-        )
-    )
-}
-
-/// Whether an error detail is (or wraps) an environment I/O error.
-fn caused_by_environment(detail: &dyn std::any::Any) -> bool {
-    if let Some(e) = detail.downcast_ref::<io::Error>() {
-        return is_environment(e);
-    }
-    if let Some(w) = detail.downcast_ref::<Why>() {
-        return w.environment;
-    }
-    matches!(detail.downcast_ref::<FileError>(), Some(FileError::Io(e)) if is_environment(e))
-}
-
-/// Why one file failed on a worker thread: the words, and whether the
-/// environment is to blame (exit 1) rather than the tree (exit 2).
-#[derive(Debug)]
-pub(crate) struct Why {
-    text: String,
-    environment: bool,
-}
-
-impl fmt::Display for Why {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
-impl From<String> for Why {
-    fn from(text: String) -> Why {
-        Why { text, environment: false }
-    }
-}
-
-impl From<&str> for Why {
-    fn from(text: &str) -> Why {
-        Why { text: text.to_string(), environment: false }
-    }
-}
-
-impl From<FileError> for Why {
-    fn from(e: FileError) -> Why {
-        let environment = matches!(&e, FileError::Io(io) if is_environment(io));
-        Why { text: e.to_string(), environment }
-    }
-}
-
-impl From<io::Error> for Why {
-    fn from(e: io::Error) -> Why {
-        Why { text: e.to_string(), environment: is_environment(&e) }
     }
 }
 
@@ -512,14 +354,10 @@ impl<'o> Plan<'o> {
     /// the next decode of them writes differently from the input.
     fn walk(&self, sorter: &mut Sorter) -> Result<Canonical, PackError> {
         let walked = progress_bar(self.opts.progress, || crate::progress::counter("reading", "files"));
-        let mut ctx = Ctx {
-            tree_display: self.tree_display.clone(),
-            sorter,
-            spill_dir: &self.spill_dir,
-            walked: &walked,
-            files: 0,
-            canonical: Canonical::default(),
-        };
+        let mut sink =
+            SorterSink { tree_display: self.tree_display.clone(), sorter, spill_dir: &self.spill_dir };
+        let progress = |n: u64| walked.set_position(n);
+        let mut ctx = Ctx::new(self.tree_display.clone(), &mut sink, &progress);
         for &a in &self.selected {
             let name = a.name().as_bytes();
             let at = |d| tree_error(&self.tree_display, name, d);
@@ -535,7 +373,7 @@ impl<'o> Plan<'o> {
                 }
             }
             let dir = self.root.open_dir(name).map_err(at)?;
-            encoder_for(a)(&dir, &mut ctx)?;
+            crate::adapters::pack_encoder(a)(&dir, &mut ctx)?;
         }
         Ok(ctx.canonical)
     }
@@ -559,7 +397,7 @@ impl<'o> Plan<'o> {
             Value::Inline(b) => sw.entry(key, &[&header, b]).map_err(EmitError::Write),
             Value::File(r) => {
                 if body.as_ref().is_none_or(|(p, _)| p.as_slice() != r.path) {
-                    let f = fsio::reopen_beneath(&self.root, r.path, r.id)
+                    let f = crate::dumptree::fsio::reopen_beneath(&self.root, r.path, r.id)
                         .map_err(|e| EmitError::Read(tree_error(tree, r.path, e)))?;
                     body = Some((r.path.to_vec(), f));
                 }
@@ -850,25 +688,6 @@ pub fn run(args: PackArgs) -> Result<(), Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn environment_errors_exit_1_wherever_they_happen() {
-        let os = io::Error::from_raw_os_error;
-        for errno in [libc::EMFILE, libc::ENFILE, libc::ENOSPC, libc::EACCES, libc::EPERM, libc::EIO] {
-            assert_eq!(tree_error("t", b"x", os(errno)).code, EXIT_USAGE, "{errno}");
-            assert_eq!(tree_error("t", b"x", FileError::Io(os(errno))).code, EXIT_USAGE, "{errno}");
-            assert_eq!(tree_error("t", b"x", Why::from(FileError::Io(os(errno)))).code, EXIT_USAGE);
-            assert_eq!(tree_error("t", b"x", Why::from(os(errno))).code, EXIT_USAGE);
-        }
-        for data in [os(libc::ELOOP), os(libc::EINVAL), io::Error::other("larger than 5 bytes")] {
-            assert_eq!(tree_error("t", b"x", data).code, EXIT_DATA);
-        }
-        assert_eq!(tree_error("t", b"x", "bad item").code, EXIT_DATA);
-        assert_eq!(tree_error("t", b"x", Why::from("bad item".to_string())).code, EXIT_DATA);
-        assert_eq!(tree_error("t", b"x", FileError::HardLinked(2)).code, EXIT_DATA);
-        let long = tree_error("t", &vec![b'a'; 5000], "bad").message;
-        assert!(long.len() < 300 && long.ends_with("aaa: bad"), "{long}");
-    }
 
     #[test]
     fn adapter_lists_follow_the_encoder() {

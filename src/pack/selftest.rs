@@ -18,14 +18,14 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::canonical::{same_distinct_lines, Canonical};
-use super::fsio::{read_all, Dir, Kind, HELD_LEVELS};
-use super::par::{with_pipeline, Job, Pipeline};
 use super::PackError;
-use crate::index::route::Adapter;
+use crate::adapters::canonical::{same_distinct_lines, Canonical};
+use crate::adapters::route::Adapter;
+use crate::dumptree::fsio::{read_all, Dir, Kind, HELD_LEVELS};
+use crate::dumptree::par::{with_pipeline, Job, Pipeline};
+use crate::index::ViewError;
 use crate::index::{DecodeOptions, Index};
 use crate::tree::{NodeId, View, SIZE_UNKNOWN};
-use crate::views::ViewError;
 
 /// At most this many differing paths are listed.
 const MAX_PATHS: usize = 64;
@@ -412,7 +412,7 @@ enum Rule {
 
 impl Rule {
     fn of(rel: &[u8], canonical: &Canonical) -> Rule {
-        if rel == super::redis::KEYMAP_PATH {
+        if rel == crate::adapters::redis::pack::KEYMAP_PATH {
             Rule::RedisKeymap
         } else if canonical.is_s3_tracker(rel) {
             Rule::S3Tracker
@@ -431,8 +431,8 @@ impl Rule {
             Rule::Bytes => false,
             Rule::S3Tracker => canonical.same_tracker(rel, input, decoded),
             Rule::RedisKeymap => same_distinct_lines(input, decoded),
-            Rule::Redis => super::redis::same_data(rel, input, decoded),
-            Rule::Sqs => super::sqs::same_data(rel, input, decoded),
+            Rule::Redis => crate::adapters::redis::pack::same_data(rel, input, decoded),
+            Rule::Sqs => crate::adapters::sqs::pack::same_data(rel, input, decoded),
         }
     }
 }
@@ -474,7 +474,7 @@ mod tests {
     fn rules_by_path() {
         let mut c = Canonical::default();
         c.s3_tracker(b"s3/b/KEYMAP.jsonl");
-        let km = super::super::redis::KEYMAP_PATH;
+        let km = crate::adapters::redis::pack::KEYMAP_PATH;
         assert_eq!(Rule::of(km, &c), Rule::RedisKeymap);
         assert!(Rule::RedisKeymap.same(&c, km, b"a\nb\na\n", b"b\na\n"));
         assert_eq!(Rule::of(b"s3/b/KEYMAP.jsonl", &c), Rule::S3Tracker);

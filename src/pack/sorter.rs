@@ -16,13 +16,13 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 
-use super::fsio::FileId;
 use crate::container::{TS_SUFFIX_LEN, VALUE_HEADER_LEN};
+use crate::dumptree::fsio::FileId;
 
 /// Largest user key (`len + 8 ≤ 1 MiB + 8`).
 pub const MAX_USER_KEY: usize = 1 << 20;
 /// Largest user value (`len + 9 ≤ 256 MiB + 9 + 34`).
-pub const MAX_USER_VALUE: usize = (256 << 20) + 34;
+pub use crate::container::MAX_USER_VALUE;
 
 const KIND_INLINE: u8 = 0;
 const KIND_FILE: u8 = 1;
@@ -36,15 +36,7 @@ pub enum Value<'a> {
     File(FileRef<'a>),
 }
 
-/// `len` bytes at `offset` of the file at `path` (relative to the tree
-/// root), which must still be the file `id`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileRef<'a> {
-    pub path: &'a [u8],
-    pub id: FileId,
-    pub offset: u64,
-    pub len: u32,
-}
+pub use crate::dumptree::FileRef;
 
 impl<'a> FileRef<'a> {
     fn encode(&self, out: &mut Vec<u8>) {

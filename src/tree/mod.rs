@@ -6,6 +6,7 @@
 //! the snapshot mapping.
 
 mod builder;
+pub mod meta;
 mod node;
 
 pub use builder::{DirId, TreeBuilder, TreeError, NAME_MAX, RANK_EXCLUSIVE};

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use fsmfs::adapters::encode::{AttrValue, Record};
+use fsmfs::adapters::dynamodb::records::{AttrValue, Record};
 use fsmfs::container::writer::{encode_key, encode_value, StreamWriter};
 use fsmfs::index::{DecodeOptions, Index};
 

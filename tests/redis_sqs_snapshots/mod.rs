@@ -5,8 +5,8 @@
 #![allow(dead_code)]
 
 use super::common::*;
-use fsmfs::adapters::encode_redis::*;
-use fsmfs::adapters::encode_sqs::*;
+use fsmfs::adapters::redis::records::*;
+use fsmfs::adapters::sqs::records::*;
 use fsmfs::index::DecodeOptions;
 
 pub const TTL1: u64 = 1_735_689_600_000;

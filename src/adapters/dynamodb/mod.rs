@@ -4,15 +4,17 @@
 //! Indexing reads only what names a file — the key, and the item's key
 //! attributes — and leaves the rest of the item for the renderer.
 
+pub mod pack;
 pub mod proto;
+pub mod records;
 pub mod render;
 
 use std::collections::HashMap;
 
 use super::{AdapterError, ErrorKind, RecordError, Sink};
+use crate::adapters::route::Family;
 use crate::codec::number::canonical_number;
 use crate::container::{entry_at, Entry};
-use crate::index::route::Family;
 use crate::keys::segment::{b64url_nopad_decode, encode_binary_segment_into, encode_segment_into};
 use crate::tree::{TreeBuilder, View, SIZE_UNKNOWN};
 use proto::{Attr, Schema, ITEM_MAGIC};

@@ -1,7 +1,7 @@
 //! DynamoDB: `dynamodb/<table>/_schema.json` and `items/…/*.json` back to
 //! table-meta, generation, item and GSI rows (`pack.md` §8,
 //! `dynamodb-s3.md` A9). Record bytes come from
-//! [`crate::adapters::encode`]; this module reads the tree.
+//! [`super::records`]; this module reads the tree.
 //!
 //! Beyond upstream (which ignores item file names and stray files), an
 //! item must sit at the path the decoder would give it, and nothing but
@@ -17,18 +17,20 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 
 use std::sync::Arc;
 
-use super::fsio::{Dir, Kind};
-use super::par::{with_pipeline, Job};
-use super::{tree_error, Ctx, PackError, Why, MAX_DOCUMENT, RESTORE_GENERATION};
-use crate::adapters::encode::{ddb_item_records, ddb_schema_records, AttrValue, GsiDef, Record, TableDef};
+use super::records::{ddb_item_records, ddb_schema_records, AttrValue, GsiDef, Record, TableDef};
+use crate::adapters::packing::{Ctx, RESTORE_GENERATION};
 use crate::codec::gostruct::GoObject;
 use crate::codec::number::canonical_number;
+use crate::dumptree::fsio::{Dir, Kind};
+use crate::dumptree::par::{with_pipeline, Job};
+use crate::dumptree::{tree_error, Why, MAX_DOCUMENT};
+use crate::exit::Failure as PackError;
 use crate::keys::segment::{encode_binary_segment_into, encode_segment, encode_segment_into};
 
 /// `key_encoding_version` of the ordered key codec.
 const ORDERED_KEYS: u64 = 2;
 
-pub(super) fn encode(root: &Dir, ctx: &mut Ctx) -> Result<(), PackError> {
+pub fn encode(root: &Dir, ctx: &mut Ctx) -> Result<(), PackError> {
     let rel = b"dynamodb".to_vec();
     for e in root.entries().map_err(|e| ctx.io(&rel, e))? {
         let e = e.map_err(|e| ctx.io(&rel, e))?;

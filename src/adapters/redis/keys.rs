@@ -3,7 +3,7 @@
 //! renderers need (zset blobs, stream entries). Every function borrows from
 //! the snapshot mapping.
 
-use crate::adapters::encode_redis::{STREAM_ENTRY_MAGIC, ZSET_BLOB_MAGIC};
+use crate::adapters::redis::records::{STREAM_ENTRY_MAGIC, ZSET_BLOB_MAGIC};
 use crate::codec::protowire::{Fields, Value};
 
 /// `BE32(n) ‖ k[n] ‖ rest` → `(k, rest)`.
@@ -21,13 +21,7 @@ pub fn user_key_at(data: &[u8], offset: u64) -> &[u8] {
     &data[at + 8..at + 8 + key_len - crate::container::TS_SUFFIX_LEN]
 }
 
-/// Commit timestamp of the entry at `offset` (from its key suffix).
-pub fn commit_ts_at(data: &[u8], offset: u64) -> u64 {
-    let at = offset as usize;
-    let key_len = u64::from_le_bytes(data[at..at + 8].try_into().expect("8 bytes")) as usize;
-    let end = at + 8 + key_len;
-    !u64::from_be_bytes(data[end - 8..end].try_into().expect("8 bytes"))
-}
+pub use crate::container::commit_ts_at;
 
 /// A string or HLL value with its optional TTL header taken apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,7 +174,7 @@ pub fn stream_fields(v: &[u8]) -> Result<Vec<&[u8]>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::adapters::encode_redis as enc;
+    use crate::adapters::redis::records as enc;
 
     #[test]
     fn length_prefix() {

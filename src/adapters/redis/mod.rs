@@ -10,6 +10,8 @@
 //! (`views::frag`) whose pieces are rendered from the mapping on demand.
 
 pub mod keys;
+pub mod pack;
+pub mod records;
 pub mod render;
 
 use std::cmp::Ordering;
@@ -17,11 +19,11 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use super::{AdapterError, ErrorKind, RecordError, Sink, Warning};
+use crate::adapters::frag::{FragFile, FragKind};
+use crate::adapters::route::RedisFamily as F;
 use crate::container::Entry;
-use crate::index::route::RedisFamily as F;
 use crate::keys::segment::{b64url_nopad, encode_segment_into, is_sha_fallback_name};
 use crate::tree::{DirId, TreeBuilder, TreeError, View, SIZE_UNKNOWN};
-use crate::views::frag::{FragFile, FragKind};
 use keys::{commit_ts_at, parse_lp, user_key_at};
 use render::Kind;
 
@@ -420,7 +422,7 @@ impl Collector {
                 f.aux = match (legacy, t) {
                     (true, _) => g.blob.expect("checked"),
                     (false, T::Stream) => meta.offset,
-                    _ => crate::views::frag::NO_ENTRY,
+                    _ => crate::adapters::frag::NO_ENTRY,
                 };
                 f.commit_ts = members
                     .iter()
@@ -645,7 +647,7 @@ struct MetaInfo {
 }
 
 fn last_meta(data: &[u8], t: T, metas: &[u64]) -> MetaInfo {
-    let mut m = MetaInfo { len: None, inline_ttl: None, offset: crate::views::frag::NO_ENTRY };
+    let mut m = MetaInfo { len: None, inline_ttl: None, offset: crate::adapters::frag::NO_ENTRY };
     for &off in metas {
         let body = crate::container::entry_at(data, off).expect("offset from the scan").body;
         let meta = match t {

@@ -1,6 +1,6 @@
 //! Redis: `redis/db_0/` back to the rows elastickv's live Redis adapter
 //! keeps (`pack.md` §7). Record bytes come from
-//! [`crate::adapters::encode_redis`]; this module reads the tree.
+//! [`crate::adapters::redis::records`]; this module reads the tree.
 //!
 //! TTLs go where the live adapter keeps them: inline in string and HLL
 //! values and in collection metas, plus a `!redis|ttl|` row for everything
@@ -18,14 +18,17 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::dynamodb::join;
-use super::fsio::{Dir, Kind};
-use super::par::{with_pipeline, Job};
-use super::{keymap, tree_error, Ctx, PackError, Why, MAX_DOCUMENT};
-use crate::adapters::encode::Record;
-use crate::adapters::encode_redis as enc;
+use crate::adapters::packing::Ctx;
+use crate::adapters::records::Record;
+use crate::adapters::redis::records as enc;
 use crate::codec::gostruct::{field_of, kind, sanitize, GoObject};
 use crate::container::error::show_key;
+use crate::dumptree::fsio::{Dir, Kind};
+use crate::dumptree::join;
+use crate::dumptree::par::{with_pipeline, Job};
+use crate::dumptree::{tree_error, Why, MAX_DOCUMENT};
+use crate::exit::Failure as PackError;
+use crate::keys::keymap;
 use crate::keys::segment::{b64url_nopad_decode, decode_segment_bytes, encode_segment, SegmentError};
 
 /// The one database the live keyspace can hold (keys carry no number).
@@ -35,7 +38,7 @@ const MAX_STREAM_FILE: u64 = 16 << 30;
 const KEYMAP: &[u8] = b"KEYMAP.jsonl";
 /// The rename tracker's path in a tree (the self-test compares its lines
 /// as a set).
-pub(super) const KEYMAP_PATH: &[u8] = b"redis/db_0/KEYMAP.jsonl";
+pub const KEYMAP_PATH: &[u8] = b"redis/db_0/KEYMAP.jsonl";
 const STRINGS_TTL: &[u8] = b"strings_ttl.jsonl";
 const HLL_TTL: &[u8] = b"hll_ttl.jsonl";
 
@@ -87,7 +90,7 @@ struct FileJob {
     ttl: u64,
 }
 
-pub(super) fn encode(root: &Dir, ctx: &mut Ctx) -> Result<(), PackError> {
+pub fn encode(root: &Dir, ctx: &mut Ctx) -> Result<(), PackError> {
     let rel = b"redis".to_vec();
     let mut dbs = Vec::new();
     for e in root.entries().map_err(|e| ctx.io(&rel, e))? {
@@ -581,7 +584,7 @@ fn stream_id(id: &str) -> Result<(u64, u64), String> {
 /// such a file matches when both parse to the same records, which is what
 /// the payload must preserve. (`KEYMAP.jsonl` is compared as a set of
 /// distinct lines by the self-test itself.)
-pub(super) fn same_data(rel: &[u8], input: &[u8], decoded: &[u8]) -> bool {
+pub fn same_data(rel: &[u8], input: &[u8], decoded: &[u8]) -> bool {
     let Some(rest) = rel.strip_prefix(b"redis/db_0/") else {
         return false;
     };

@@ -3,7 +3,7 @@
 //! fixtures, benchmarks and `pack`. Keys carry no MVCC suffix and values no
 //! MVCC header.
 
-use super::encode::Record;
+use crate::adapters::records::Record;
 use crate::codec::protowire::Writer;
 
 pub const STR_PREFIX: &[u8] = b"!redis|str|";

@@ -8,10 +8,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
 use super::keys::{self, parse_lp, user_key_at};
+use crate::adapters::frag::{FragError, FragFile, Piece};
 use crate::codec::gojson::{write_f64, write_str, write_u64, JsonWriter};
 use crate::container::entry_at;
 use crate::keys::segment::encode_segment_into;
-use crate::views::frag::{FragError, FragFile, Piece};
 
 /// The Redis file kinds built from fragments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -311,7 +311,7 @@ mod tests {
 
     #[test]
     fn legacy_members_dedup_last_wins() {
-        let blob = crate::adapters::encode_redis::zset_blob_value(&[(b"b", 1.0), (b"a", 2.0), (b"b", 3.0)]);
+        let blob = crate::adapters::redis::records::zset_blob_value(&[(b"b", 1.0), (b"a", 2.0), (b"b", 3.0)]);
         assert_eq!(zset_legacy_members(&blob).unwrap(), vec![(&b"a"[..], 2.0), (&b"b"[..], 3.0)]);
     }
 }

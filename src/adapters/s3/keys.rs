@@ -43,16 +43,7 @@ pub fn unescaped_eq(encoded: &[u8], raw: &[u8]) -> bool {
     j == raw.len()
 }
 
-/// Appends `seg(raw)`.
-pub fn push_segment(out: &mut Vec<u8>, raw: &[u8]) {
-    for &b in raw {
-        out.push(b);
-        if b == 0 {
-            out.push(0xFF);
-        }
-    }
-    out.extend_from_slice(&[0, 1]);
-}
+pub use crate::codec::ordered::push_segment;
 
 fn u64_at(key: &[u8], at: usize) -> Option<(u64, usize)> {
     let b = key.get(at..at + 8)?;

@@ -7,6 +7,9 @@
 //! there.
 
 mod body;
+pub mod keys;
+pub mod pack;
+pub mod records;
 pub mod render;
 
 pub use body::{BodyError, BodyTable, Piece};
@@ -14,10 +17,10 @@ pub use body::{BodyError, BodyTable, Piece};
 use std::collections::HashMap;
 
 use super::{AdapterError, ErrorKind, RecordError, Sink};
+use crate::adapters::route::Family;
+use crate::adapters::s3::keys as k;
 use crate::codec::gostruct::GoObject;
 use crate::container::{entry_at, Entry};
-use crate::index::route::Family;
-use crate::keys::s3 as k;
 use crate::keys::segment::{b64url_nopad, encode_segment_into};
 use crate::tree::{DirId, TreeBuilder, View, NAME_MAX, SIZE_UNKNOWN};
 

@@ -18,27 +18,29 @@ use std::collections::HashMap;
 
 use std::sync::Arc;
 
-use super::canonical::is_leaf_data_of;
-use super::dynamodb::join;
-use super::fsio::{kind_beneath, Dir, FileError, FileId, Kind, HELD_LEVELS};
-use super::keymap;
-use super::par::{with_pipeline, Job, Pipeline};
-use super::sorter::FileRef;
-use super::{tree_error, Ctx, PackError, Why, MAX_DOCUMENT};
-use crate::adapters::encode::{
+use super::records::{
     s3_restore_blob_key, s3_restore_bucket_records, s3_restore_chunk_sizes, s3_restore_manifest_record,
     SidecarDef, S3_RESTORE_CHUNK_SIZE,
 };
+use crate::adapters::canonical::is_leaf_data_of;
+use crate::adapters::packing::Ctx;
 use crate::adapters::s3::{LEAF_DATA_SUFFIX, META_SUFFIX};
 use crate::codec::gostruct::GoObject;
 use crate::codec::hlctime::parse_rfc3339_to_hlc;
+use crate::dumptree::fsio::{kind_beneath, Dir, FileError, FileId, Kind, HELD_LEVELS};
+use crate::dumptree::join;
+use crate::dumptree::par::{with_pipeline, Job, Pipeline};
+use crate::dumptree::FileRef;
+use crate::dumptree::{tree_error, Why, MAX_DOCUMENT};
+use crate::exit::Failure as PackError;
+use crate::keys::keymap;
 use crate::keys::segment::encode_segment;
 
 const KEYMAP: &[u8] = b"KEYMAP.jsonl";
 const BUCKET_JSON: &[u8] = b"_bucket.json";
 const RESERVED_DIRS: [&[u8]; 2] = [b"_orphans", b"_incomplete_uploads"];
 
-pub(super) fn encode(root: &Dir, ctx: &mut Ctx) -> Result<(), PackError> {
+pub fn encode(root: &Dir, ctx: &mut Ctx) -> Result<(), PackError> {
     let rel = b"s3".to_vec();
     for e in root.entries().map_err(|e| ctx.io(&rel, e))? {
         let e = e.map_err(|e| ctx.io(&rel, e))?;

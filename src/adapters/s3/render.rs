@@ -3,11 +3,11 @@
 
 use base64::Engine;
 
+use crate::adapters::s3::keys as k;
 use crate::codec::gojson::JsonWriter;
 use crate::codec::gostruct::GoObject;
 use crate::codec::hlctime::format_hlc_rfc3339;
 use crate::container::entry_at;
-use crate::keys::s3 as k;
 
 /// `_bucket.json` from the bucket meta entry (B5.1). The name comes from
 /// the key, not from the JSON.

@@ -18,7 +18,7 @@ use super::message::{
     article, attribute_members, unquote, walk, Lexer, Shape, Tok, AVAILABLE_AT, DEDUP_ID, DLQ_SOURCE,
     GROUP_ID, MD5_OF_ATTRIBUTES, MD5_OF_BODY, MESSAGE_ID, R, SENDER_ID, SEND_TS, SEQUENCE,
 };
-use crate::adapters::encode_sqs::RestoreMessage;
+use crate::adapters::sqs::records::RestoreMessage;
 use crate::codec::gojson::validate_json;
 use crate::keys::segment::b64url_nopad_decode;
 

@@ -1,7 +1,7 @@
 //! SQS key grammar (`redis-sqs.md` §4.2): which queue a record belongs to,
 //! found exactly the way upstream's decoder finds it.
 
-use crate::index::route::SqsFamily;
+use crate::adapters::route::SqsFamily;
 
 fn is_b64url_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'-' || c == b'_'
@@ -114,7 +114,7 @@ pub fn parse_side_key(family: SqsFamily, rest: &[u8]) -> Result<&[u8], String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::adapters::encode_sqs as enc;
+    use crate::adapters::sqs::records as enc;
 
     fn rest(key: &[u8], prefix: &[u8]) -> Vec<u8> {
         key[prefix.len()..].to_vec()

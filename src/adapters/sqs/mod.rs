@@ -10,6 +10,8 @@
 pub mod dump;
 pub mod keys;
 pub mod message;
+pub mod pack;
+pub mod records;
 pub mod render;
 
 use std::cmp::Ordering;
@@ -17,12 +19,12 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use super::{AdapterError, ErrorKind, RecordError, Sink};
-use crate::adapters::encode_sqs::{MESSAGE_MAGIC, QUEUE_META_MAGIC};
+use crate::adapters::frag::{FragFile, FragKind};
+use crate::adapters::route::SqsFamily as F;
+use crate::adapters::sqs::records::{MESSAGE_MAGIC, QUEUE_META_MAGIC};
 use crate::container::{entry_at, Entry};
-use crate::index::route::SqsFamily as F;
 use crate::keys::segment::{b64url_nopad_decode, encode_segment_into};
 use crate::tree::{DirId, TreeBuilder, View, SIZE_UNKNOWN};
-use crate::views::frag::{FragFile, FragKind};
 use render::Kind;
 
 /// Decoder options that shape the SQS tree.
@@ -315,8 +317,7 @@ impl Collector {
 
 fn frag_file(items: &[u64], data: &[u8], kind: Kind, arena: u32, r: Range<usize>) -> FragFile {
     let mut f = FragFile::new(FragKind::Sqs(kind), arena, r.start, r.len());
-    f.commit_ts =
-        items.iter().map(|&o| crate::adapters::redis::keys::commit_ts_at(data, o)).max().unwrap_or(0);
+    f.commit_ts = items.iter().map(|&o| crate::container::commit_ts_at(data, o)).max().unwrap_or(0);
     f
 }
 

@@ -2,7 +2,7 @@
 //! generation and sequence counters, message rows, and the visibility,
 //! age and deduplication rows the live adapter keeps beside each message
 //! (`pack.md` §10, `redis-sqs.md` §5). Record bytes come from
-//! [`crate::adapters::encode_sqs`], message lines parse with
+//! [`crate::adapters::sqs::records`], message lines parse with
 //! [`crate::adapters::sqs::dump`]; this module reads the tree and applies
 //! upstream's queue rules.
 //!
@@ -21,17 +21,19 @@ use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
-use super::dynamodb::join;
-use super::fsio::{Dir, FileError, Kind};
-use super::info::hex;
-use super::{Ctx, PackError, MAX_DOCUMENT, RESTORE_GENERATION};
-use crate::adapters::encode::Record;
-use crate::adapters::encode_sqs::{
+use crate::adapters::packing::{Ctx, RESTORE_GENERATION};
+use crate::adapters::records::Record;
+use crate::adapters::sqs::dump::{parse_messages, DumpMessage, LineError};
+use crate::adapters::sqs::records::{
     fifo_dedup_value, msg_data_key, msg_dedup_key, msg_index_key, msg_partitioned_dedup_key, queue_records,
     queue_seq_key, restore_message_value, QueueDef, MSG_BYAGE_PREFIX, MSG_VIS_PREFIX,
 };
-use crate::adapters::sqs::dump::{parse_messages, DumpMessage, LineError};
 use crate::codec::gostruct::GoObject;
+use crate::codec::hex;
+use crate::dumptree::fsio::{Dir, FileError, Kind};
+use crate::dumptree::join;
+use crate::dumptree::MAX_DOCUMENT;
+use crate::exit::Failure as PackError;
 
 const QUEUE_JSON: &[u8] = b"_queue.json";
 const MESSAGES: &[u8] = b"messages.jsonl";
@@ -47,7 +49,7 @@ const PER_QUEUE: &str = "perQueue";
 const SCOPE_MESSAGE_GROUP: &str = "messageGroup";
 const SCOPE_QUEUE: &str = "queue";
 
-pub(super) fn encode(root: &Dir, ctx: &mut Ctx) -> Result<(), PackError> {
+pub fn encode(root: &Dir, ctx: &mut Ctx) -> Result<(), PackError> {
     let rel = b"sqs".to_vec();
     // Queue name → the directory that defined it.
     let mut seen: HashMap<String, Vec<u8>> = HashMap::new();
@@ -380,7 +382,7 @@ fn message_records(q: &QueueDef, m: &DumpMessage, dedup_id: Option<&str>) -> Vec
 /// generation 1, so upstream's self-test fails on any queue that was ever
 /// purged. The lines match when they parse to the same messages — every
 /// field a restore keeps, in the same order.
-pub(super) fn same_data(rel: &[u8], input: &[u8], decoded: &[u8]) -> bool {
+pub fn same_data(rel: &[u8], input: &[u8], decoded: &[u8]) -> bool {
     let is_messages = rel.starts_with(b"sqs/")
         && rel.ends_with(&[b"/", MESSAGES].concat())
         && rel.iter().filter(|&&b| b == b'/').count() == 2;
@@ -412,7 +414,7 @@ mod tests {
     }
 
     use super::*;
-    use crate::adapters::encode_sqs::RestoreMessage;
+    use crate::adapters::sqs::records::RestoreMessage;
 
     fn queue(json: &str) -> Result<QueueDef, String> {
         parse_queue(json.as_bytes())

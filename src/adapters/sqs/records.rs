@@ -6,7 +6,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
-use super::encode::Record;
+use crate::adapters::records::Record;
 use crate::codec::gojson::JsonWriter;
 use crate::keys::segment::b64url_nopad;
 

@@ -2,13 +2,13 @@
 //! byte as upstream writes them (`redis-sqs.md` §5.2–§5.4).
 
 use super::message;
-use crate::adapters::encode_sqs::{MESSAGE_MAGIC, QUEUE_META_MAGIC, QUEUE_META_PREFIX};
+use crate::adapters::frag::{FragError, Piece};
+use crate::adapters::route;
+use crate::adapters::sqs::records::{MESSAGE_MAGIC, QUEUE_META_MAGIC, QUEUE_META_PREFIX};
 use crate::codec::gojson::JsonWriter;
 use crate::codec::gostruct::GoObject;
 use crate::container::entry_at;
-use crate::index::route;
 use crate::keys::segment::{b64url_nopad, b64url_nopad_decode};
-use crate::views::frag::{FragError, Piece};
 
 /// The SQS file kinds built from fragments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,38 @@
+//! Exit codes and the one failure type every command ends with: a code
+//! and one line for stderr (`docs/cli.md`, "Exit codes").
+
+use std::fmt;
+
+/// Success.
+pub const EXIT_OK: u8 = 0;
+/// Bad usage, or the environment (missing file, busy target, I/O).
+pub const EXIT_USAGE: u8 = 1;
+/// The snapshot (or a tree to pack) is malformed.
+pub const EXIT_DATA: u8 = 2;
+
+/// A failed command: its exit code and the one line that says why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    /// Usage or environment (exit 1).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Failure { code: EXIT_USAGE, message: message.into() }
+    }
+
+    /// Malformed data (exit 2).
+    pub fn data(message: impl Into<String>) -> Self {
+        Failure { code: EXIT_DATA, message: message.into() }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
