@@ -1,10 +1,14 @@
 //! What `stat` and `readdir` show for a node: plain functions over the
 //! index, so the mount's metadata is testable without a kernel.
+//!
+//! Part of the FUSE core: it speaks fsmfs's own [`Attr`], [`FileKind`] and
+//! [`Ino`], never the FUSE crate's types; `mod.rs` converts them at the
+//! edge, so the core is testable without (and does not change with) the
+//! FUSE binding.
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-
-use fuser::{FileAttr, FileType, INodeNo};
+use std::time::SystemTime;
 
 use crate::index::Index;
 use crate::tree::meta::{self, system_time};
@@ -30,25 +34,55 @@ impl Ownership {
     }
 }
 
+/// An inode number as the kernel knows it (node position + 1; 0 is no
+/// node).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ino(pub u64);
+
+/// The only two kinds of node the tree has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Directory,
+    RegularFile,
+}
+
+/// What `stat` shows for a node. Access, change and birth times all equal
+/// `mtime`; a read-only snapshot has no other times to tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attr {
+    pub ino: Ino,
+    pub size: u64,
+    /// 512-byte blocks, as `st_blocks` counts them.
+    pub blocks: u64,
+    pub mtime: SystemTime,
+    pub kind: FileKind,
+    /// Permission bits only (`mode & 0o7777`).
+    pub perm: u16,
+    pub nlink: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub blksize: u32,
+}
+
 /// `st_blksize`: the page size, what most local file systems report.
 const BLKSIZE: u32 = 4096;
 
-pub fn ino_of(id: NodeId) -> INodeNo {
-    INodeNo(u64::from(id) + 1)
+pub fn ino_of(id: NodeId) -> Ino {
+    Ino(u64::from(id) + 1)
 }
 
 /// The node behind an inode number, if there is one.
-pub fn node_of(index: &Index, ino: INodeNo) -> Option<NodeId> {
+pub fn node_of(index: &Index, ino: Ino) -> Option<NodeId> {
     let id = ino.0.checked_sub(1)?;
     let id = NodeId::try_from(id).ok()?;
     index.tree.get(id).map(|_| id)
 }
 
-pub fn kind_of(tree: &Tree, id: NodeId) -> FileType {
+pub fn kind_of(tree: &Tree, id: NodeId) -> FileKind {
     if tree.is_dir(id) {
-        FileType::Directory
+        FileKind::Directory
     } else {
-        FileType::RegularFile
+        FileKind::RegularFile
     }
 }
 
@@ -61,18 +95,14 @@ pub fn mode_of(tree: &Tree, id: NodeId, own: &Ownership) -> u32 {
 }
 
 /// The attributes of a node whose size is `size` (0 for directories).
-pub fn attr_with_size(index: &Index, id: NodeId, size: u64, own: &Ownership) -> FileAttr {
+pub fn attr_with_size(index: &Index, id: NodeId, size: u64, own: &Ownership) -> Attr {
     let tree = &index.tree;
     let dir = tree.is_dir(id);
-    let t = system_time(index.mtime_ts(id));
-    FileAttr {
+    Attr {
         ino: ino_of(id),
         size,
         blocks: size.div_ceil(512),
-        atime: t,
-        mtime: t,
-        ctime: t,
-        crtime: t,
+        mtime: system_time(index.mtime_ts(id)),
         kind: kind_of(tree, id),
         perm: (mode_of(tree, id, own) & 0o7777) as u16,
         // A directory is linked from its parent, from its own `.`, and
@@ -80,15 +110,13 @@ pub fn attr_with_size(index: &Index, id: NodeId, size: u64, own: &Ownership) -> 
         nlink: if dir { 2 + tree.subdir_count(id).min(u64::from(u32::MAX - 2)) as u32 } else { 1 },
         uid: own.uid,
         gid: own.gid,
-        rdev: 0,
         blksize: BLKSIZE,
-        flags: 0,
     }
 }
 
 /// The attributes of a node; fails only when a generated file's size
 /// cannot be known because its record does not render.
-pub fn attr_of(index: &Index, id: NodeId, own: &Ownership) -> Result<FileAttr, crate::index::ViewError> {
+pub fn attr_of(index: &Index, id: NodeId, own: &Ownership) -> Result<Attr, crate::index::ViewError> {
     let size = index.size(id)?;
     Ok(attr_with_size(index, id, size, own))
 }
@@ -123,7 +151,7 @@ pub fn dir_entries(tree: &Tree, dir: NodeId, offset: u64) -> impl Iterator<Item 
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::sample_index;
+    use super::super::fs::tests::sample_index;
     use super::*;
     use std::time::{Duration, SystemTime};
 
@@ -133,8 +161,8 @@ mod tests {
         let tree = &index.tree;
         let own = Ownership { uid: 1000, gid: 100, file_mode: None, dir_mode: None };
         let root = attr_of(&index, Tree::ROOT, &own).unwrap();
-        assert_eq!(root.ino, INodeNo(1));
-        assert_eq!(root.kind, FileType::Directory);
+        assert_eq!(root.ino, Ino(1));
+        assert_eq!(root.kind, FileKind::Directory);
         assert_eq!(root.perm, 0o755);
         assert_eq!(root.nlink, 2 + tree.subdir_count(Tree::ROOT) as u32);
         assert_eq!((root.uid, root.gid), (1000, 100));
@@ -148,7 +176,7 @@ mod tests {
         assert_eq!(a.nlink, 1);
         assert_eq!(a.size, index.render(manifest).unwrap().len() as u64);
         assert_eq!(a.blocks, a.size.div_ceil(512));
-        assert_eq!(a.ino, INodeNo(u64::from(manifest) + 1));
+        assert_eq!(a.ino, Ino(u64::from(manifest) + 1));
 
         let item = tree.resolve(b"dynamodb/orders/items/k1.json").unwrap();
         let a = attr_of(&index, item, &own).unwrap();
@@ -164,12 +192,12 @@ mod tests {
     #[test]
     fn inode_numbers_are_positions_plus_one() {
         let index = sample_index();
-        assert_eq!(node_of(&index, INodeNo(1)), Some(Tree::ROOT));
-        assert_eq!(node_of(&index, INodeNo(0)), None);
-        assert_eq!(node_of(&index, INodeNo(index.tree.len() as u64 + 1)), None);
-        assert_eq!(node_of(&index, INodeNo(u64::MAX)), None);
+        assert_eq!(node_of(&index, Ino(1)), Some(Tree::ROOT));
+        assert_eq!(node_of(&index, Ino(0)), None);
+        assert_eq!(node_of(&index, Ino(index.tree.len() as u64 + 1)), None);
+        assert_eq!(node_of(&index, Ino(u64::MAX)), None);
         let last = index.tree.len() as u64;
-        assert_eq!(node_of(&index, INodeNo(last)), Some(last as NodeId - 1));
+        assert_eq!(node_of(&index, Ino(last)), Some(last as NodeId - 1));
     }
 
     #[test]

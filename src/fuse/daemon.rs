@@ -19,7 +19,7 @@ use fuser::{Config, Session};
 
 use super::mounting::{self, Watchdog};
 use super::options::MountOptions;
-use super::{FsmFs, Settings};
+use super::{FuseFs, Settings};
 use crate::exit::{Failure, EXIT_USAGE};
 use crate::index::Index;
 
@@ -189,8 +189,8 @@ fn arm(watchdog: &mut Option<Watchdog>, dev: &str) -> Result<(), Failure> {
 /// mount's device (how it is recognised later). Root mounts directly
 /// (see `mounting.rs` for why); where `mount(2)` is not permitted, fuser
 /// mounts through fusermount3.
-fn new_session(index: Index, plan: &Plan, mp: &Path) -> Result<(Session<FsmFs>, String), Failure> {
-    let fs = FsmFs::new(Arc::new(index), plan.settings);
+fn new_session(index: Index, plan: &Plan, mp: &Path) -> Result<(Session<FuseFs>, String), Failure> {
+    let fs = FuseFs::new(Arc::new(index), plan.settings);
     let mut config = Config::default();
     config.acl = plan.options.acl;
     config.n_threads = Some(plan.threads.max(1));
@@ -276,7 +276,7 @@ fn wait_signal() -> libc::c_int {
 /// Runs the session to its end. The first SIGINT/SIGTERM/SIGHUP unmounts
 /// (lazily if busy, so the session ends when the last file closes); a
 /// second one exits at once.
-fn serve(session: Session<FsmFs>, mp: &Path, dev: &str) -> Result<(), Failure> {
+fn serve(session: Session<FuseFs>, mp: &Path, dev: &str) -> Result<(), Failure> {
     let target = mp.to_path_buf();
     let watcher = std::thread::Builder::new().name("fsmfs-signals".into()).spawn(move || {
         let mut asked = false;

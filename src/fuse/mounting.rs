@@ -59,6 +59,30 @@ pub fn mount_direct(mp: &Path, opts: &MountOptions) -> io::Result<OwnedFd> {
     Ok(OwnedFd::from(dev))
 }
 
+/// Whether `path` is already the root of a mount (per mountinfo).
+pub fn is_mount_point(path: &Path) -> bool {
+    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else { return false };
+    let want = path.as_os_str().as_encoded_bytes();
+    info.lines().any(|l| l.split(' ').nth(4).is_some_and(|mp| unescape_mountinfo(mp) == want))
+}
+
+/// mountinfo escapes space, tab, newline and backslash as `\ooo`.
+fn unescape_mountinfo(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
+            out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
 /// The device (`major:minor`) of the topmost mount at `mp`, from mountinfo.
 pub fn mount_dev(mp: &Path) -> Option<String> {
     let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
@@ -67,7 +91,7 @@ pub fn mount_dev(mp: &Path) -> Option<String> {
         let mut f = l.split(' ');
         let dev = f.nth(2)?;
         let point = f.nth(1)?;
-        (super::unescape_mountinfo(point) == want).then(|| dev.to_string())
+        (unescape_mountinfo(point) == want).then(|| dev.to_string())
     })
 }
 
@@ -159,6 +183,14 @@ fn watch(rx: File, mp: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mountinfo_paths_unescape() {
+        assert_eq!(unescape_mountinfo("/mnt/a\\040b"), b"/mnt/a b");
+        assert_eq!(unescape_mountinfo("/x\\134y\\"), b"/x\\y\\");
+        assert!(is_mount_point(Path::new("/")));
+        assert!(!is_mount_point(Path::new("/definitely/not/mounted")));
+    }
 
     #[test]
     fn the_root_mount_has_a_device() {
