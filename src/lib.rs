@@ -18,6 +18,7 @@ pub mod views;
 pub mod cli;
 pub mod extract;
 pub mod fuse;
+pub mod fuzz_targets;
 pub mod info;
 pub mod pack;
 pub mod progress;

@@ -193,7 +193,7 @@ fn encode_item(dir: &Dir, job: &Job<Vec<u8>>, t: &TableDef) -> Result<Vec<Record
 /// `_schema.json` (`dynamodb-s3.md` A5) → the restore schema: generation 1,
 /// ordered keys. Refuses what upstream refuses (bad version, duplicate
 /// attribute-definition or index names).
-fn parse_schema(bytes: &[u8]) -> Result<TableDef, String> {
+pub(super) fn parse_schema(bytes: &[u8]) -> Result<TableDef, String> {
     let s = GoObject::parse(bytes)?;
     let version = s.u32("format_version")?;
     let name = s.str("table_name")?;
@@ -266,7 +266,7 @@ fn b64std(s: &str) -> Result<Vec<u8>, String> {
 /// into attribute values (no intermediate JSON tree: a tree of a million
 /// items spends its time here). Repeated names keep both entries; the
 /// encoders keep the last, as Go's map does.
-fn parse_item(bytes: &[u8]) -> Result<Vec<(String, AttrValue)>, String> {
+pub(super) fn parse_item(bytes: &[u8]) -> Result<Vec<(String, AttrValue)>, String> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let item = Item::deserialize(&mut de).map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())?;
@@ -385,7 +385,7 @@ fn name_segment(v: &AttrValue, out: &mut Vec<u8>) {
 /// A6.1): `<hash>.json`, `<hash>/<range>.json`, or `<range>.json` when the
 /// hash segment is empty. Key attributes must already be known to exist
 /// with a key type.
-fn item_path(t: &TableDef, attrs: &[(String, AttrValue)]) -> Result<Vec<u8>, String> {
+pub(super) fn item_path(t: &TableDef, attrs: &[(String, AttrValue)]) -> Result<Vec<u8>, String> {
     let find = |name: &str| attrs.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v);
     let dot = |s: &[u8]| s == b"." || s == b"..";
     let mut hash = Vec::new();

@@ -28,6 +28,7 @@
 
 mod dynamodb;
 mod fsio;
+pub mod fuzz;
 mod info;
 mod keymap;
 mod manifest;

@@ -52,7 +52,7 @@ pub(super) enum Type {
 }
 
 impl Type {
-    const ALL: [Type; 7] =
+    pub(super) const ALL: [Type; 7] =
         [Type::String, Type::Hll, Type::Hash, Type::Set, Type::List, Type::Zset, Type::Stream];
 
     fn dir(self) -> &'static [u8] {
@@ -210,7 +210,7 @@ fn load_ttls(dir: &Dir, rel: &[u8], name: &[u8], ctx: &mut Ctx) -> Result<TtlMap
 
 /// `{"key": stem, "expire_at_ms": n}` values, whitespace-separated; a later
 /// record for the same stem wins.
-fn parse_ttls(bytes: &[u8]) -> Result<TtlMap, String> {
+pub(super) fn parse_ttls(bytes: &[u8]) -> Result<TtlMap, String> {
     let mut out = HashMap::new();
     for item in values(&sanitize(bytes)) {
         let (line, v) = item?;
@@ -301,7 +301,7 @@ fn walk_type(
 /// A file stem back to its key: percent-decoded, or looked up in
 /// `KEYMAP.jsonl` for a SHA-fallback name; the stem must be the name the
 /// decoder gives that key.
-fn stem_key(stem: &[u8], keymap: &HashMap<Vec<u8>, Vec<u8>>) -> Result<Vec<u8>, String> {
+pub(super) fn stem_key(stem: &[u8], keymap: &HashMap<Vec<u8>, Vec<u8>>) -> Result<Vec<u8>, String> {
     let key = match decode_segment_bytes(stem) {
         Ok(k) => k,
         Err(SegmentError::ShaFallbackNeedsKeymap) => keymap
