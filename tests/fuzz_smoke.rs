@@ -2,8 +2,8 @@
 //! every seed, then a fixed set of mutations of each (a seeded PRNG:
 //! byte flips, interesting values, length fields, inserts, deletions,
 //! truncations, splices), through every target of
-//! `fsmfs::fuzz_targets`. Crashes the coverage-guided runs found are
-//! replayed from `tests/data/fuzz_regressions/<target>/`.
+//! `fsmfs::fuzz_targets`, together with the crashes coverage-guided runs
+//! found (`tests/data/fuzz_regressions/<target>/`, none so far).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -104,9 +104,28 @@ fn mutations(target: &str, len: usize) -> usize {
     (budget / len.max(200)).clamp(4, 1_000)
 }
 
-fn smoke(name: &str) {
+/// Inputs the coverage-guided runs found crashing, kept (minimized) in
+/// `tests/data/fuzz_regressions/<target>/`: replayed and mutated like
+/// seeds.
+fn regressions(target: &'static str) -> Vec<Seed> {
+    let dir = repo().join("tests/data/fuzz_regressions").join(target);
+    let Ok(entries) = std::fs::read_dir(&dir) else { return Vec::new() };
+    let mut files: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|f| Seed {
+            target,
+            name: format!("regression.{}", f.file_name().unwrap().to_string_lossy()),
+            bytes: std::fs::read(&f).unwrap(),
+        })
+        .collect()
+}
+
+fn smoke(name: &'static str) {
     let target = TARGETS.iter().find(|(n, _)| *n == name).expect("a target").1;
-    let seeds: Vec<&Seed> = all_seeds().iter().filter(|s| s.target == name).collect();
+    let mut seeds: Vec<Seed> = all_seeds().iter().filter(|s| s.target == name).cloned().collect();
+    seeds.extend(regressions(name));
     assert!(!seeds.is_empty(), "{name}: no seeds");
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ name.len() as u64);
     let mut runs = 0;
@@ -177,22 +196,4 @@ fn every_target_has_seeds_of_every_kind() {
     for shape in [".engine1.fsm", ".engine1-nofooter.fsm", ".engine2.fsm", ".legacy.fsm"] {
         assert!(snapshots(shape) >= 4, "{shape}: one per adapter");
     }
-}
-
-/// Inputs the coverage-guided runs found crashing, kept as regressions.
-#[test]
-fn fuzz_regressions_stay_fixed() {
-    let root = repo().join("tests/data/fuzz_regressions");
-    let mut replayed = 0;
-    for (name, target) in TARGETS {
-        let dir: PathBuf = root.join(name);
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        let mut files: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
-        files.sort();
-        for f in files {
-            run(name, *target, &f.file_name().unwrap().to_string_lossy(), &std::fs::read(&f).unwrap());
-            replayed += 1;
-        }
-    }
-    eprintln!("{replayed} regression inputs replayed");
 }
