@@ -20,6 +20,7 @@ pub mod cli;
 pub mod errpath;
 pub mod extract;
 pub mod fuse;
+pub mod fuzz_targets;
 pub mod info;
 pub mod pack;
 pub mod progress;

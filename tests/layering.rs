@@ -20,7 +20,7 @@ const LAYERS: &[&[&str]] = &[
     &["adapters"],
     &["index"],
     &["fuse", "extract", "pack", "info"],
-    &["cli"],
+    &["cli", "fuzz_targets"],
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

@@ -28,6 +28,7 @@
 //! `KEYMAP.jsonl` lines parse with `keymap`; the manifest's producer-mode
 //! guards and the self-test already cover all four adapters.
 
+pub mod fuzz;
 mod info;
 mod manifest;
 mod output;

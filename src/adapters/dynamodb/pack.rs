@@ -22,6 +22,7 @@ use crate::adapters::packing::{Ctx, RESTORE_GENERATION};
 use crate::codec::gostruct::GoObject;
 use crate::codec::number::canonical_number;
 use crate::dumptree::fsio::{Dir, Kind};
+use crate::dumptree::join;
 use crate::dumptree::par::{with_pipeline, Job};
 use crate::dumptree::{tree_error, Why, MAX_DOCUMENT};
 use crate::exit::Failure as PackError;
@@ -45,16 +46,6 @@ pub fn encode(root: &Dir, ctx: &mut Ctx) -> Result<(), PackError> {
         table(&dir, &path, &e.name, ctx)?;
     }
     Ok(())
-}
-
-pub(super) fn join(a: &[u8], b: &[u8]) -> Vec<u8> {
-    let mut p = Vec::with_capacity(a.len() + 1 + b.len());
-    p.extend_from_slice(a);
-    if !a.is_empty() {
-        p.push(b'/');
-    }
-    p.extend_from_slice(b);
-    p
 }
 
 fn table(dir: &Dir, rel: &[u8], dir_name: &[u8], ctx: &mut Ctx) -> Result<(), PackError> {
@@ -196,7 +187,7 @@ fn encode_item(dir: &Dir, job: &Job<Vec<u8>>, t: &TableDef) -> Result<Vec<Record
 /// `_schema.json` (`dynamodb-s3.md` A5) → the restore schema: generation 1,
 /// ordered keys. Refuses what upstream refuses (bad version, duplicate
 /// attribute-definition or index names).
-fn parse_schema(bytes: &[u8]) -> Result<TableDef, String> {
+pub(crate) fn parse_schema(bytes: &[u8]) -> Result<TableDef, String> {
     let s = GoObject::parse(bytes)?;
     let version = s.u32("format_version")?;
     let name = s.str("table_name")?;
@@ -269,7 +260,7 @@ fn b64std(s: &str) -> Result<Vec<u8>, String> {
 /// into attribute values (no intermediate JSON tree: a tree of a million
 /// items spends its time here). Repeated names keep both entries; the
 /// encoders keep the last, as Go's map does.
-fn parse_item(bytes: &[u8]) -> Result<Vec<(String, AttrValue)>, String> {
+pub(crate) fn parse_item(bytes: &[u8]) -> Result<Vec<(String, AttrValue)>, String> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let item = Item::deserialize(&mut de).map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())?;
@@ -388,7 +379,7 @@ fn name_segment(v: &AttrValue, out: &mut Vec<u8>) {
 /// A6.1): `<hash>.json`, `<hash>/<range>.json`, or `<range>.json` when the
 /// hash segment is empty. Key attributes must already be known to exist
 /// with a key type.
-fn item_path(t: &TableDef, attrs: &[(String, AttrValue)]) -> Result<Vec<u8>, String> {
+pub(crate) fn item_path(t: &TableDef, attrs: &[(String, AttrValue)]) -> Result<Vec<u8>, String> {
     let find = |name: &str| attrs.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v);
     let dot = |s: &[u8]| s == b"." || s == b"..";
     let mut hash = Vec::new();

@@ -44,7 +44,7 @@ const HLL_TTL: &[u8] = b"hll_ttl.jsonl";
 
 /// The per-type subdirectories of `db_0/`, in upstream's processing order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Type {
+pub(crate) enum Type {
     String,
     Hll,
     Hash,
@@ -55,7 +55,7 @@ pub(super) enum Type {
 }
 
 impl Type {
-    const ALL: [Type; 7] =
+    pub(crate) const ALL: [Type; 7] =
         [Type::String, Type::Hll, Type::Hash, Type::Set, Type::List, Type::Zset, Type::Stream];
 
     fn dir(self) -> &'static [u8] {
@@ -213,7 +213,7 @@ fn load_ttls(dir: &Dir, rel: &[u8], name: &[u8], ctx: &mut Ctx) -> Result<TtlMap
 
 /// `{"key": stem, "expire_at_ms": n}` values, whitespace-separated; a later
 /// record for the same stem wins.
-fn parse_ttls(bytes: &[u8]) -> Result<TtlMap, String> {
+pub(crate) fn parse_ttls(bytes: &[u8]) -> Result<TtlMap, String> {
     let mut out = HashMap::new();
     for item in values(&sanitize(bytes)) {
         let (line, v) = item?;
@@ -304,7 +304,7 @@ fn walk_type(
 /// A file stem back to its key: percent-decoded, or looked up in
 /// `KEYMAP.jsonl` for a SHA-fallback name; the stem must be the name the
 /// decoder gives that key.
-fn stem_key(stem: &[u8], keymap: &HashMap<Vec<u8>, Vec<u8>>) -> Result<Vec<u8>, String> {
+pub(crate) fn stem_key(stem: &[u8], keymap: &HashMap<Vec<u8>, Vec<u8>>) -> Result<Vec<u8>, String> {
     let key = match decode_segment_bytes(stem) {
         Ok(k) => k,
         Err(SegmentError::ShaFallbackNeedsKeymap) => keymap
@@ -331,7 +331,7 @@ fn encode_file(d: &Dir, job: &Job<FileJob>, t: Type) -> Result<Vec<Record>, Why>
 
 /// The records of one file of type `t` for user key `key`; `ttl` is the
 /// sidecar's expiry for strings and HLLs (0: none).
-pub(super) fn records(t: Type, key: &[u8], bytes: &[u8], ttl: u64) -> Result<Vec<Record>, String> {
+pub(crate) fn records(t: Type, key: &[u8], bytes: &[u8], ttl: u64) -> Result<Vec<Record>, String> {
     let ttl = (ttl != 0).then_some(ttl);
     let out = match t {
         Type::String => vec![Record { key: enc::string_key(key), value: enc::string_value(bytes, ttl) }],

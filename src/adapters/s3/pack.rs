@@ -428,7 +428,7 @@ fn read_object(dir: &Dir, name: &[u8]) -> Result<(SidecarDef, FileId), (bool, Wh
 
 /// An object sidecar (`dynamodb-s3.md` B5.2) → the fields the manifest
 /// copies.
-fn parse_sidecar(bytes: &[u8]) -> Result<SidecarDef, String> {
+pub(crate) fn parse_sidecar(bytes: &[u8]) -> Result<SidecarDef, String> {
     let s = GoObject::parse(bytes)?;
     let side = SidecarDef {
         etag: s.str("etag")?,

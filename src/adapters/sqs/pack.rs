@@ -105,7 +105,7 @@ fn line_error(ctx: &Ctx, path: &[u8], (line, detail): LineError) -> PackError {
 /// `_queue.json` (`redis-sqs.md` §5.2) → the queue as a restore stores it
 /// (generation 1), refusing what the live adapter could never have held
 /// (`pack.md` §10.2). Checks run in upstream's order.
-fn parse_queue(bytes: &[u8]) -> Result<QueueDef, String> {
+pub(crate) fn parse_queue(bytes: &[u8]) -> Result<QueueDef, String> {
     let o = GoObject::parse(bytes)?;
     let version = o.u32("format_version")?;
     let q = QueueDef {
@@ -185,7 +185,7 @@ fn is_partitioned(q: &QueueDef) -> bool {
 
 /// Everything that would make a message unrestorable, before any record
 /// of the queue is added: partitions first (as upstream), then ids.
-fn check_messages(q: &QueueDef, messages: &[DumpMessage]) -> Result<(), LineError> {
+pub(crate) fn check_messages(q: &QueueDef, messages: &[DumpMessage]) -> Result<(), LineError> {
     for m in messages {
         check_partition(q, m).map_err(|d| (m.line, d))?;
     }
@@ -300,7 +300,7 @@ fn add_queue(
 /// The deduplication id whose row each message writes (`None`: no row).
 /// Only FIFO queues deduplicate; of the messages sharing a row key, the
 /// latest send owns it, the earliest in processing order on a tie.
-fn dedup_winners(q: &QueueDef, messages: &[DumpMessage]) -> Vec<Option<String>> {
+pub(crate) fn dedup_winners(q: &QueueDef, messages: &[DumpMessage]) -> Vec<Option<String>> {
     let mut ids: Vec<Option<String>> =
         messages.iter().map(|m| if q.is_fifo { resolved_dedup_id(q, m) } else { None }).collect();
     // Row key tuple → index of the current owner. Classic rows are keyed by
@@ -350,7 +350,7 @@ fn resolved_dedup_id(q: &QueueDef, m: &DumpMessage) -> Option<String> {
 /// One message's data row, its visibility and age index rows (visible at
 /// `available_at_millis`: the visibility state is reset), and the
 /// deduplication row when it owns one.
-fn message_records(q: &QueueDef, m: &DumpMessage, dedup_id: Option<&str>) -> Vec<Record> {
+pub(crate) fn message_records(q: &QueueDef, m: &DumpMessage, dedup_id: Option<&str>) -> Vec<Record> {
     let (name, id, msg) = (q.name.as_str(), m.message.message_id.as_str(), &m.message);
     let lane = lane(q, m);
     let index = |prefix: &[u8], ts: i64| Record {
