@@ -9,19 +9,12 @@ use crate::codec::hlctime::parse_rfc3339;
 
 /// Why a manifest was refused. Both are data errors (exit 2); they differ
 /// only in wording, as upstream keeps two sentinels.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ManifestError {
+    #[error("invalid manifest: {0}")]
     Invalid(String),
+    #[error("unsupported manifest format_version: {0}")]
     UnsupportedVersion(String),
-}
-
-impl std::fmt::Display for ManifestError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ManifestError::Invalid(d) => write!(f, "invalid manifest: {d}"),
-            ManifestError::UnsupportedVersion(d) => write!(f, "unsupported manifest format_version: {d}"),
-        }
-    }
 }
 
 /// The fields `pack` uses.
