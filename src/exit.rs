@@ -1,8 +1,6 @@
 //! Exit codes and the one failure type every command ends with: a code
 //! and one line for stderr (`docs/cli.md`, "Exit codes").
 
-use std::fmt;
-
 /// Success.
 pub const EXIT_OK: u8 = 0;
 /// Bad usage, or the environment (missing file, busy target, I/O).
@@ -11,7 +9,8 @@ pub const EXIT_USAGE: u8 = 1;
 pub const EXIT_DATA: u8 = 2;
 
 /// A failed command: its exit code and the one line that says why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct Failure {
     pub code: u8,
     pub message: String,
@@ -28,11 +27,3 @@ impl Failure {
         Failure { code: EXIT_DATA, message: message.into() }
     }
 }
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Failure {}

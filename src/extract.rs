@@ -7,7 +7,6 @@
 //! SIGKILL leaves is removed by the next run in that directory
 //! (`crate::temps`).
 
-use std::fmt;
 use std::fs::{self, File, FileTimes, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
@@ -22,63 +21,49 @@ use crate::index::ViewError;
 use crate::temps::{self, Temp};
 use crate::tree::{NodeId, Tree};
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ExtractError {
     /// The target exists and is not an empty directory.
+    #[error("{} exists and is not an empty directory", .0.display())]
     TargetExists(PathBuf),
-    Io {
-        path: PathBuf,
-        source: io::Error,
-    },
+    #[error("{}: {source}", shown_path(.path))]
+    Io { path: PathBuf, source: io::Error },
     /// The directory OUTDIR would be created in does not exist (or is not
     /// a directory).
-    NoParent {
-        target: PathBuf,
-        parent: PathBuf,
-        source: io::Error,
-    },
+    #[error(
+        "{}: cannot create it: its parent directory {} {} (extract creates OUTDIR, not its parents)",
+        shown_path(.target),
+        shown_path(.parent),
+        parent_problem(.source)
+    )]
+    NoParent { target: PathBuf, parent: PathBuf, source: io::Error },
     /// OUTDIR is a mount point: the finished tree cannot be renamed onto it.
+    #[error(
+        "{}: is a mount point; extract writes the tree into a temporary directory beside OUTDIR and renames it into place, which cannot replace a mount point: extract into a new subdirectory of it instead (e.g. {})",
+        shown_path(.0),
+        shown_path(&.0.join("tree"))
+    )]
     MountPoint(PathBuf),
     /// SIGINT/SIGTERM/SIGHUP arrived; the temporary directory is removed.
+    #[error("interrupted by signal {0}")]
     Interrupted(libc::c_int),
     /// A record cannot be rendered (the snapshot is malformed).
+    #[error(transparent)]
     Render(ViewError),
     /// A record that produces no file is malformed (upstream fails too).
+    #[error(transparent)]
     Deferred(crate::adapters::RecordError),
 }
 
-impl fmt::Display for ExtractError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ExtractError::TargetExists(p) => {
-                write!(f, "{} exists and is not an empty directory", p.display())
-            }
-            ExtractError::Io { path, source } => write!(f, "{}: {source}", shown_path(path)),
-            ExtractError::NoParent { target, parent, source } => write!(
-                f,
-                "{}: cannot create it: its parent directory {} {} (extract creates OUTDIR, not its parents)",
-                shown_path(target),
-                shown_path(parent),
-                if source.kind() == io::ErrorKind::NotFound {
-                    "does not exist".to_string()
-                } else {
-                    format!("is not usable: {source}")
-                }
-            ),
-            ExtractError::MountPoint(p) => write!(
-                f,
-                "{}: is a mount point; extract writes the tree into a temporary directory beside OUTDIR and renames it into place, which cannot replace a mount point: extract into a new subdirectory of it instead (e.g. {})",
-                shown_path(p),
-                shown_path(&p.join("tree"))
-            ),
-            ExtractError::Interrupted(sig) => write!(f, "interrupted by signal {sig}"),
-            ExtractError::Render(e) => e.fmt(f),
-            ExtractError::Deferred(e) => e.fmt(f),
-        }
+/// What is wrong with OUTDIR's parent: a missing one is the common case
+/// and gets plain words; anything else shows the system's reason.
+fn parent_problem(e: &io::Error) -> String {
+    if e.kind() == io::ErrorKind::NotFound {
+        "does not exist".to_string()
+    } else {
+        format!("is not usable: {e}")
     }
 }
-
-impl std::error::Error for ExtractError {}
 
 pub use crate::tree::meta::{file_mode, system_time, DATA_MODE, DIR_MODE, TOP_MODE};
 

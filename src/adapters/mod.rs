@@ -101,8 +101,9 @@ impl ErrorKind {
     }
 }
 
-/// A record that cannot be decoded, with where it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A record that cannot be decoded, with where it is. Display stays
+/// hand-written: offset, key and detail are each optional.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct RecordError {
     pub kind: ErrorKind,
     /// Offset of the entry in the snapshot file.
@@ -138,37 +139,14 @@ impl fmt::Display for RecordError {
     }
 }
 
-impl std::error::Error for RecordError {}
-
 /// Anything that stops an index from being built past the container layer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AdapterError {
-    Record(RecordError),
-    Tree(TreeError),
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    #[error(transparent)]
+    Tree(#[from] TreeError),
 }
-
-impl From<RecordError> for AdapterError {
-    fn from(e: RecordError) -> Self {
-        AdapterError::Record(e)
-    }
-}
-
-impl From<TreeError> for AdapterError {
-    fn from(e: TreeError) -> Self {
-        AdapterError::Tree(e)
-    }
-}
-
-impl fmt::Display for AdapterError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AdapterError::Record(e) => e.fmt(f),
-            AdapterError::Tree(e) => e.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for AdapterError {}
 
 /// A non-fatal finding, logged like upstream's `encoder warning` lines.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -28,32 +28,18 @@ use std::fmt;
 
 /// A NaN or infinite `f64` was given where Go's encoder would fail with
 /// `json: unsupported value`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("json: unsupported value: NaN or infinite float")]
 pub struct NonFinite;
-
-impl fmt::Display for NonFinite {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("json: unsupported value: NaN or infinite float")
-    }
-}
-
-impl std::error::Error for NonFinite {}
 
 /// A fragment passed to [`JsonWriter::raw`] is not a single valid JSON value
 /// (Go's `Marshal` fails on such a `json.RawMessage`). `offset` is the byte
 /// position at which the problem was detected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("invalid JSON fragment at byte {offset}")]
 pub struct InvalidJson {
     pub offset: usize,
 }
-
-impl fmt::Display for InvalidJson {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid JSON fragment at byte {}", self.offset)
-    }
-}
-
-impl std::error::Error for InvalidJson {}
 
 // ---------------------------------------------------------------------------
 // Strings

@@ -10,7 +10,6 @@ use num_bigint::{BigInt, BigUint};
 use num_integer::Integer;
 use num_traits::{One, Signed, ToPrimitive, Zero};
 use std::cmp::Ordering;
-use std::fmt;
 
 /// Go's `unicode.IsSpace` (the Unicode White_Space set), spelled out so the
 /// result cannot drift with the Rust toolchain's Unicode tables.
@@ -498,40 +497,33 @@ fn lehmer_gcd(x: &BigUint, y: &BigUint) -> BigUint {
 
 /// Why [`ordered_number_bytes`] rejected a number literal (same cases, in the
 /// same order of checking, as upstream `parseDDBNumericKeyParts`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Every message ends in upstream's sentinel text
+/// `: backup: dynamodb encode invalid item json`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NumberError {
     /// Nothing left after trimming white space.
+    #[error("empty number literal: backup: dynamodb encode invalid item json")]
     Empty,
     /// Only a `+` or `-`.
+    #[error("number literal is sign only: backup: dynamodb encode invalid item json")]
     SignOnly,
     /// `e`/`E` with nothing (but white space) after it.
+    #[error("empty exponent: backup: dynamodb encode invalid item json")]
     EmptyExponent,
     /// Exponent text that is not a decimal `i64`.
+    #[error("bad exponent {0:?}: backup: dynamodb encode invalid item json")]
     BadExponent(String),
     /// More than one `.` in the mantissa.
+    #[error("number has multiple decimal points: backup: dynamodb encode invalid item json")]
     MultipleDecimalPoints,
     /// Mantissa is `.` or empty.
+    #[error("number has no digits: backup: dynamodb encode invalid item json")]
     NoDigits,
     /// Mantissa contains something other than ASCII digits and one `.`.
+    #[error("number has non-decimal characters: backup: dynamodb encode invalid item json")]
     NonDecimalCharacters,
 }
-
-impl fmt::Display for NumberError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self {
-            NumberError::Empty => "empty number literal".to_owned(),
-            NumberError::SignOnly => "number literal is sign only".to_owned(),
-            NumberError::EmptyExponent => "empty exponent".to_owned(),
-            NumberError::BadExponent(e) => format!("bad exponent {e:?}"),
-            NumberError::MultipleDecimalPoints => "number has multiple decimal points".to_owned(),
-            NumberError::NoDigits => "number has no digits".to_owned(),
-            NumberError::NonDecimalCharacters => "number has non-decimal characters".to_owned(),
-        };
-        write!(f, "{what}: backup: dynamodb encode invalid item json")
-    }
-}
-
-impl std::error::Error for NumberError {}
 
 const NUM_NEGATIVE: u8 = 0x00;
 const NUM_ZERO: u8 = 0x01;

@@ -2,28 +2,17 @@
 //! enough for elastickv's DynamoDB messages. Readers borrow from the
 //! snapshot mapping; nothing is allocated while walking.
 
-use std::fmt;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum WireError {
+    #[error("protobuf truncated at byte {at}")]
     Truncated { at: usize },
+    #[error("protobuf varint too long at byte {at}")]
     VarintOverflow { at: usize },
+    #[error("protobuf invalid field tag at byte {at}")]
     BadTag { at: usize },
+    #[error("protobuf unmatched group at byte {at}")]
     UnmatchedGroup { at: usize },
 }
-
-impl fmt::Display for WireError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WireError::Truncated { at } => write!(f, "protobuf truncated at byte {at}"),
-            WireError::VarintOverflow { at } => write!(f, "protobuf varint too long at byte {at}"),
-            WireError::BadTag { at } => write!(f, "protobuf invalid field tag at byte {at}"),
-            WireError::UnmatchedGroup { at } => write!(f, "protobuf unmatched group at byte {at}"),
-        }
-    }
-}
-
-impl std::error::Error for WireError {}
 
 /// One field's payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,65 +3,48 @@ use std::fmt;
 /// Why a `.fsm` file cannot be read. Every variant that concerns a place in
 /// the file carries its byte offset, and the key when one is known, so the
 /// message alone lets an operator find the record with `xxd -s`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ContainerError {
+    #[error("empty file: not a snapshot")]
     Empty,
     /// Fewer bytes than the 16-byte stream header (or an engine header).
-    TooShort {
-        len: u64,
-        need: u64,
-        what: &'static str,
-    },
-    BadMagic {
-        found: Vec<u8>,
-    },
+    #[error("file too short for {what}: {len} bytes, need at least {need}")]
+    TooShort { len: u64, need: u64, what: &'static str },
+    #[error(
+        "not an elastickv snapshot: offset 0 holds \"{}\", expected \"EKVPBBL1\" or an \"EKVTHLC\" engine header",
+        show_key(.found)
+    )]
+    BadMagic { found: Vec<u8> },
     /// A store format that exists upstream but that fsmfs does not decode.
-    UnsupportedStore {
-        offset: u64,
-        name: &'static str,
-    },
-    HeaderUnknownMagic {
-        found: Vec<u8>,
-    },
-    HeaderInvalidLength {
-        len: u16,
-    },
-    Truncated {
-        offset: u64,
-        what: &'static str,
-    },
-    KeyTooLarge {
-        offset: u64,
-        len: u64,
-    },
-    ValueTooLarge {
-        offset: u64,
-        len: u64,
-        key: Vec<u8>,
-    },
-    ShortKey {
-        offset: u64,
-        len: u64,
-    },
-    ShortValue {
-        offset: u64,
-        len: u64,
-        key: Vec<u8>,
-    },
-    EncryptedEntry {
-        offset: u64,
-        key: Vec<u8>,
-    },
-    EncryptedReserved {
-        offset: u64,
-        flags: u8,
-        key: Vec<u8>,
-    },
-    CrcMismatch {
-        stored: u32,
-        computed: u32,
-        detail: Option<String>,
-    },
+    #[error("store stream at offset {offset} is {name}, which fsmfs does not decode (only EKVPBBL1)")]
+    UnsupportedStore { offset: u64, name: &'static str },
+    #[error("unknown snapshot header version \"{}\" at offset 0", show_key(.found))]
+    HeaderUnknownMagic { found: Vec<u8> },
+    #[error("EKVTHLC2 header at offset 0 declares length {len}, outside 16..=1024")]
+    HeaderInvalidLength { len: u16 },
+    #[error("snapshot truncated at offset {offset}: {what}")]
+    Truncated { offset: u64, what: &'static str },
+    #[error("entry at offset {offset}: key length {len} > limit {limit}", limit = super::MAX_KEY_LEN)]
+    KeyTooLarge { offset: u64, len: u64 },
+    #[error(
+        "entry at offset {offset} (key {}): value length {len} > limit {limit}",
+        show_key(.key),
+        limit = super::MAX_VALUE_LEN
+    )]
+    ValueTooLarge { offset: u64, len: u64, key: Vec<u8> },
+    #[error("entry at offset {offset}: key of {len} bytes is shorter than the 8-byte timestamp suffix")]
+    ShortKey { offset: u64, len: u64 },
+    #[error(
+        "entry at offset {offset} (key {}): value of {len} bytes is shorter than the 9-byte value header",
+        show_key(.key)
+    )]
+    ShortValue { offset: u64, len: u64, key: Vec<u8> },
+    #[error("entry at offset {offset} (key {}) is encrypted; fsmfs has no keyring", show_key(.key))]
+    EncryptedEntry { offset: u64, key: Vec<u8> },
+    #[error("entry at offset {offset} (key {}): value flags 0x{flags:02x} use reserved bits", show_key(.key))]
+    EncryptedReserved { offset: u64, flags: u8, key: Vec<u8> },
+    #[error(fmt = crc_mismatch)]
+    CrcMismatch { stored: u32, computed: u32, detail: Option<String> },
 }
 
 /// Render key bytes for an error line: printable ASCII as is, the rest as
@@ -82,74 +65,17 @@ pub fn show_key(key: &[u8]) -> String {
     s
 }
 
-impl fmt::Display for ContainerError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use ContainerError::*;
-        match self {
-            Empty => write!(f, "empty file: not a snapshot"),
-            TooShort { len, need, what } => {
-                write!(f, "file too short for {what}: {len} bytes, need at least {need}")
-            }
-            BadMagic { found } => write!(
-                f,
-                "not an elastickv snapshot: offset 0 holds \"{}\", expected \"EKVPBBL1\" or an \"EKVTHLC\" engine header",
-                show_key(found)
-            ),
-            UnsupportedStore { offset, name } => write!(
-                f,
-                "store stream at offset {offset} is {name}, which fsmfs does not decode (only EKVPBBL1)"
-            ),
-            HeaderUnknownMagic { found } => write!(
-                f,
-                "unknown snapshot header version \"{}\" at offset 0",
-                show_key(found)
-            ),
-            HeaderInvalidLength { len } => {
-                write!(f, "EKVTHLC2 header at offset 0 declares length {len}, outside 16..=1024")
-            }
-            Truncated { offset, what } => write!(f, "snapshot truncated at offset {offset}: {what}"),
-            KeyTooLarge { offset, len } => write!(
-                f,
-                "entry at offset {offset}: key length {len} > limit {}",
-                super::MAX_KEY_LEN
-            ),
-            ValueTooLarge { offset, len, key } => write!(
-                f,
-                "entry at offset {offset} (key {}): value length {len} > limit {}",
-                show_key(key),
-                super::MAX_VALUE_LEN
-            ),
-            ShortKey { offset, len } => write!(
-                f,
-                "entry at offset {offset}: key of {len} bytes is shorter than the 8-byte timestamp suffix"
-            ),
-            ShortValue { offset, len, key } => write!(
-                f,
-                "entry at offset {offset} (key {}): value of {len} bytes is shorter than the 9-byte value header",
-                show_key(key)
-            ),
-            EncryptedEntry { offset, key } => write!(
-                f,
-                "entry at offset {offset} (key {}) is encrypted; fsmfs has no keyring",
-                show_key(key)
-            ),
-            EncryptedReserved { offset, flags, key } => write!(
-                f,
-                "entry at offset {offset} (key {}): value flags 0x{flags:02x} use reserved bits",
-                show_key(key)
-            ),
-            CrcMismatch { stored, computed, detail } => {
-                write!(
-                    f,
-                    "CRC32C footer mismatch: stored 0x{stored:08x}, computed 0x{computed:08x} (file corrupt)"
-                )?;
-                if let Some(d) = detail {
-                    write!(f, "; {d}")?;
-                }
-                Ok(())
-            }
-        }
+/// The CRC footer line: the optional detail (what else was found) is
+/// appended after a `; ` only when there is one.
+fn crc_mismatch(
+    stored: &u32,
+    computed: &u32,
+    detail: &Option<String>,
+    f: &mut fmt::Formatter<'_>,
+) -> fmt::Result {
+    write!(f, "CRC32C footer mismatch: stored 0x{stored:08x}, computed 0x{computed:08x} (file corrupt)")?;
+    if let Some(d) = detail {
+        write!(f, "; {d}")?;
     }
+    Ok(())
 }
-
-impl std::error::Error for ContainerError {}

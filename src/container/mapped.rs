@@ -18,7 +18,6 @@
 //! the open descriptor and the mapping keep the old inode, which nobody
 //! can modify through the new name.
 
-use std::fmt;
 use std::fs::File;
 use std::io;
 use std::os::unix::io::AsRawFd;
@@ -55,24 +54,15 @@ impl Identity {
 }
 
 /// Why a mapping can no longer be vouched for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "snapshot {path} {detail}; reads answer EIO rather than serve bytes that may not be the indexed snapshot \
+     (remount to serve the file as it is now)"
+)]
 pub struct SourceChanged {
     pub path: String,
     pub detail: String,
 }
-
-impl fmt::Display for SourceChanged {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "snapshot {} {}; reads answer EIO rather than serve bytes that may not be the indexed snapshot \
-             (remount to serve the file as it is now)",
-            self.path, self.detail
-        )
-    }
-}
-
-impl std::error::Error for SourceChanged {}
 
 /// An open file and its identity when it was opened: tells whether the
 /// file has been modified since.

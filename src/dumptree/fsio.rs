@@ -84,28 +84,19 @@ fn fstat(fd: RawFd) -> io::Result<libc::stat> {
 }
 
 /// Why a file could not be used as the input of a record.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum FileError {
     /// Does not exist.
+    #[error("does not exist")]
     Missing,
     /// Exists but is not a regular file.
+    #[error("is {}, not a regular file", .0.describe())]
     NotRegular(Kind),
     /// A regular file with more than one link.
+    #[error("has {0} hard links (a hard link may alias a file outside the tree)")]
     HardLinked(u64),
+    #[error(transparent)]
     Io(io::Error),
-}
-
-impl std::fmt::Display for FileError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            FileError::Missing => f.write_str("does not exist"),
-            FileError::NotRegular(k) => write!(f, "is {}, not a regular file", k.describe()),
-            FileError::HardLinked(n) => {
-                write!(f, "has {n} hard links (a hard link may alias a file outside the tree)")
-            }
-            FileError::Io(e) => e.fmt(f),
-        }
-    }
 }
 
 impl From<io::Error> for FileError {

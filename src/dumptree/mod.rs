@@ -83,16 +83,11 @@ fn caused_by_environment(detail: &dyn std::any::Any) -> bool {
 
 /// Why one file failed on a worker thread: the words, and whether the
 /// environment is to blame (exit 1) rather than the tree (exit 2).
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{text}")]
 pub struct Why {
     text: String,
     environment: bool,
-}
-
-impl fmt::Display for Why {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
-    }
 }
 
 impl From<String> for Why {

@@ -10,7 +10,6 @@ pub use crate::codec::hlctime::hlc_to_unix;
 pub use checksums::{checksum_lines, checksums_size, render_checksums};
 pub use read::{copy_at, ViewError};
 
-use std::fmt;
 use std::fs::File;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -84,49 +83,22 @@ pub struct Counts {
 }
 
 /// Why an index could not be built.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum IndexError {
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
     /// The snapshot path names a directory, FIFO, device or socket.
-    NotAFile {
-        path: String,
-        kind: &'static str,
-    },
-    Container(ContainerError),
-    Adapter(AdapterError),
+    #[error("{path}: is {kind}, not a snapshot file")]
+    NotAFile { path: String, kind: &'static str },
+    #[error(transparent)]
+    Container(#[from] ContainerError),
+    #[error(transparent)]
+    Adapter(#[from] AdapterError),
+    #[error("{0}")]
     Unsupported(String),
     /// The file changed while it was being indexed.
+    #[error(transparent)]
     Changed(SourceChanged),
-}
-
-impl fmt::Display for IndexError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            IndexError::Io { path, source } => write!(f, "{path}: {source}"),
-            IndexError::NotAFile { path, kind } => write!(f, "{path}: is {kind}, not a snapshot file"),
-            IndexError::Container(e) => e.fmt(f),
-            IndexError::Adapter(e) => e.fmt(f),
-            IndexError::Unsupported(s) => f.write_str(s),
-            IndexError::Changed(e) => e.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for IndexError {}
-
-impl From<ContainerError> for IndexError {
-    fn from(e: ContainerError) -> Self {
-        IndexError::Container(e)
-    }
-}
-
-impl From<AdapterError> for IndexError {
-    fn from(e: AdapterError) -> Self {
-        IndexError::Adapter(e)
-    }
 }
 
 impl From<RecordError> for IndexError {

@@ -13,7 +13,9 @@ use crate::tree::{NodeId, View, SIZE_UNKNOWN};
 
 /// A file whose content cannot be produced. Carries the record's offset
 /// and key so the log line points at the bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Display stays hand-written: the offset and key parts are optional.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ViewError {
     pub path: String,
     pub offset: Option<u64>,
@@ -39,8 +41,6 @@ impl fmt::Display for ViewError {
         write!(f, ": {}", self.detail)
     }
 }
-
-impl std::error::Error for ViewError {}
 
 impl Index {
     fn view_error(&self, id: NodeId, offset: Option<u64>, detail: impl Into<String>) -> ViewError {

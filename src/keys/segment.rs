@@ -7,7 +7,6 @@
 
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
-use std::fmt;
 
 /// Longest encoded segment that is emitted verbatim; anything longer takes
 /// the SHA fallback. Leaves headroom under the usual NAME_MAX of 255.
@@ -52,44 +51,24 @@ fn unhex(c: u8) -> Option<u8> {
 }
 
 /// Why [`decode_segment`] refused its input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SegmentError {
     /// Longer than [`MAX_SEGMENT_BYTES`]; the encoder never produces that.
+    #[error("invalid encoded filename segment: longer than {max} bytes", max = MAX_SEGMENT_BYTES)]
     TooLong,
     /// A SHA-fallback name: the original is only in `KEYMAP.jsonl`.
+    #[error("filename uses SHA fallback; consult KEYMAP.jsonl")]
     ShaFallbackNeedsKeymap,
     /// `b64.` segment whose remainder is not valid unpadded base64url.
+    #[error("invalid encoded filename segment: bad base64url after b64.")]
     BadBase64,
     /// `%` not followed by two hex digits; `pos` is the offset of the `%`.
+    #[error("invalid encoded filename segment: bad percent escape at offset {pos}")]
     BadPercentEscape { pos: usize },
     /// A bare byte outside `[A-Za-z0-9._-]` at offset `pos`.
+    #[error("invalid encoded filename segment: unexpected raw byte 0x{byte:02x} at offset {pos}")]
     ForbiddenByte { pos: usize, byte: u8 },
 }
-
-impl fmt::Display for SegmentError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SegmentError::TooLong => {
-                write!(f, "invalid encoded filename segment: longer than {MAX_SEGMENT_BYTES} bytes")
-            }
-            SegmentError::ShaFallbackNeedsKeymap => {
-                f.write_str("filename uses SHA fallback; consult KEYMAP.jsonl")
-            }
-            SegmentError::BadBase64 => {
-                f.write_str("invalid encoded filename segment: bad base64url after b64.")
-            }
-            SegmentError::BadPercentEscape { pos } => {
-                write!(f, "invalid encoded filename segment: bad percent escape at offset {pos}")
-            }
-            SegmentError::ForbiddenByte { pos, byte } => write!(
-                f,
-                "invalid encoded filename segment: unexpected raw byte 0x{byte:02x} at offset {pos}"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for SegmentError {}
 
 /// Output buffer that only ever receives ASCII. Lets the hot path write
 /// into either a `Vec<u8>` or a `String` without unsafe code.

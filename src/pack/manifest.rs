@@ -9,19 +9,12 @@ use crate::codec::hlctime::parse_rfc3339;
 
 /// Why a manifest was refused. Both are data errors (exit 2); they differ
 /// only in wording, as upstream keeps two sentinels.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ManifestError {
+    #[error("invalid manifest: {0}")]
     Invalid(String),
+    #[error("unsupported manifest format_version: {0}")]
     UnsupportedVersion(String),
-}
-
-impl std::fmt::Display for ManifestError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ManifestError::Invalid(d) => write!(f, "invalid manifest: {d}"),
-            ManifestError::UnsupportedVersion(d) => write!(f, "unsupported manifest format_version: {d}"),
-        }
-    }
 }
 
 /// The fields `pack` uses.
@@ -46,16 +39,51 @@ fn invalid(d: impl Into<String>) -> ManifestError {
     ManifestError::Invalid(d.into())
 }
 
-/// Parses and validates a whole `MANIFEST.json`.
+/// Parses and validates a whole `MANIFEST.json`: the version first, then
+/// every field's JSON type, then the values (the order decides which
+/// error a manifest with several faults gets).
 pub fn parse(bytes: &[u8]) -> Result<Manifest, ManifestError> {
+    let (top, m) = read_versioned(bytes)?;
+    let typed = read_typed(&top, &m)?;
+    let layout = check_values(&m, &typed)?;
+    let [include_incomplete_uploads, include_orphans, preserve_sqs_visibility, include_sqs_side_records] =
+        typed.flags;
+    Ok(Manifest {
+        last_commit_ts: typed.last_commit_ts,
+        cluster_id: m.str("cluster_id").map_err(invalid)?,
+        scopes: typed.scopes,
+        include_incomplete_uploads,
+        include_orphans,
+        preserve_sqs_visibility,
+        include_sqs_side_records,
+        rename_s3_collisions: typed.rename_s3_collisions,
+        dynamodb_jsonl: layout == "jsonl",
+    })
+}
+
+/// The fields the value checks and [`Manifest`] need, read with their
+/// JSON types checked.
+struct Typed {
+    last_commit_ts: u64,
+    key_segment_max_bytes: u32,
+    read_ts: u64,
+    scopes: Vec<Adapter>,
+    /// [`EXCLUSION_FIELDS`], in that order.
+    flags: [bool; 4],
+    rename_s3_collisions: bool,
+}
+
+/// The document as JSON and as Go's decoder sees it, once its
+/// `format_version` is one this reader knows. The version is checked
+/// before anything else, so a newer major is "unsupported" even when
+/// other fields changed shape.
+fn read_versioned(bytes: &[u8]) -> Result<(Value, GoObject), ManifestError> {
     // One JSON value and nothing after it (upstream tolerates a stray
     // closing bracket after the object; fsmfs does not).
     let top: Value = serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
     let Value::Object(map) = &top else {
         return Err(invalid("not a JSON object"));
     };
-    // format_version first, so a newer major is "unsupported" even when
-    // other fields changed shape.
     match map.get("format_version") {
         None => return Err(invalid("format_version missing")),
         Some(Value::Null) => return Err(invalid("format_version is null")),
@@ -71,7 +99,12 @@ pub fn parse(bytes: &[u8]) -> Result<Manifest, ManifestError> {
             "format_version {version} > current 1 (newer producer)"
         )));
     }
-    // Typed parse of every declared field: a wrong JSON type is invalid.
+    Ok((top, m))
+}
+
+/// Typed parse of every declared field: a wrong JSON type is invalid,
+/// whether or not `pack` uses the field.
+fn read_typed(top: &Value, m: &GoObject) -> Result<Typed, ManifestError> {
     for f in [
         "phase",
         "elastickv_version",
@@ -95,6 +128,14 @@ pub fn parse(bytes: &[u8]) -> Result<Manifest, ManifestError> {
     let live = m.object("live").map_err(invalid)?;
     let read_ts = live.u64("read_ts").map_err(invalid)?;
     live.str("pin_token_sha256").map_err(invalid)?;
+    let scopes = read_scopes(top, m)?;
+    let (flags, rename_s3_collisions) = read_exclusions(top, m)?;
+    Ok(Typed { last_commit_ts, key_segment_max_bytes, read_ts, scopes, flags, rename_s3_collisions })
+}
+
+/// `adapters`: each scope's lists typed, and the adapters whose scope is
+/// present and not `null`.
+fn read_scopes(top: &Value, m: &GoObject) -> Result<Vec<Adapter>, ManifestError> {
     let adapters = m.object("adapters").map_err(invalid)?;
     let mut scopes = Vec::new();
     for a in Adapter::ALL {
@@ -102,11 +143,11 @@ pub fn parse(bytes: &[u8]) -> Result<Manifest, ManifestError> {
         for list in ["tables", "buckets", "queues"] {
             scope.strings(list).map_err(invalid)?;
         }
-        if let Some(Value::Array(dbs)) = scope_field(&top, a.name(), "databases") {
+        if let Some(Value::Array(dbs)) = scope_field(top, a.name(), "databases") {
             if dbs.iter().any(|v| !v.is_null() && v.as_u64().and_then(|n| u32::try_from(n).ok()).is_none()) {
                 return Err(invalid("adapters.redis.databases: not a list of uint32"));
             }
-        } else if let Some(v) = scope_field(&top, a.name(), "databases") {
+        } else if let Some(v) = scope_field(top, a.name(), "databases") {
             if !v.is_null() {
                 return Err(invalid("adapters.redis.databases: not a list"));
             }
@@ -115,6 +156,12 @@ pub fn parse(bytes: &[u8]) -> Result<Manifest, ManifestError> {
             scopes.push(a);
         }
     }
+    Ok(scopes)
+}
+
+/// `exclusions`: the four flags of [`EXCLUSION_FIELDS`] and
+/// `rename_s3_collisions`.
+fn read_exclusions(top: &Value, m: &GoObject) -> Result<([bool; 4], bool), ManifestError> {
     let exclusions = m.object("exclusions").map_err(invalid)?;
     let mut flags = [false; 4];
     for (flag, f) in flags.iter_mut().zip(EXCLUSION_FIELDS) {
@@ -122,7 +169,7 @@ pub fn parse(bytes: &[u8]) -> Result<Manifest, ManifestError> {
     }
     let rename_s3_collisions = exclusions.bool("rename_s3_collisions").map_err(invalid)?;
     // The four exclusion flags must be spelled out (no producer default).
-    if let Some(Value::Object(ex)) = map.get("exclusions") {
+    if let Some(Value::Object(ex)) = top.get("exclusions") {
         for f in EXCLUSION_FIELDS {
             match ex.get(f) {
                 None => {
@@ -135,7 +182,13 @@ pub fn parse(bytes: &[u8]) -> Result<Manifest, ManifestError> {
             }
         }
     }
+    Ok((flags, rename_s3_collisions))
+}
 
+/// The values upstream's `ReadManifest` insists on, once every type is
+/// right: a known phase, a parseable wall time, the required sections
+/// and strings, a supported layout. Returns the layout.
+fn check_values(m: &GoObject, typed: &Typed) -> Result<String, ManifestError> {
     let phase = m.str("phase").map_err(invalid)?;
     if phase != "phase0-snapshot-decode" && phase != "phase1-live-pinned" {
         return Err(invalid(format!("unknown phase {phase:?}")));
@@ -162,7 +215,7 @@ pub fn parse(bytes: &[u8]) -> Result<Manifest, ManifestError> {
             return Err(invalid(what));
         }
     }
-    if key_segment_max_bytes == 0 {
+    if typed.key_segment_max_bytes == 0 {
         return Err(invalid("key_segment_max_bytes is zero"));
     }
     for f in ["s3_meta_suffix", "s3_collision_strategy"] {
@@ -174,6 +227,13 @@ pub fn parse(bytes: &[u8]) -> Result<Manifest, ManifestError> {
     if layout != "per-item" && layout != "jsonl" {
         return Err(invalid(format!("dynamodb_layout {layout:?} unsupported")));
     }
+    check_phase_sections(m, &phase, typed.read_ts)?;
+    Ok(layout)
+}
+
+/// A phase-0 manifest describes a snapshot file (`source`), a phase-1
+/// one a pinned live read (`live`, with its read timestamp); never both.
+fn check_phase_sections(m: &GoObject, phase: &str, read_ts: u64) -> Result<(), ManifestError> {
     if phase == "phase0-snapshot-decode" && m.is_set("live") {
         return Err(invalid("phase0 must not set live"));
     }
@@ -188,19 +248,7 @@ pub fn parse(bytes: &[u8]) -> Result<Manifest, ManifestError> {
             return Err(invalid("phase1 live.read_ts must be non-zero"));
         }
     }
-    let [include_incomplete_uploads, include_orphans, preserve_sqs_visibility, include_sqs_side_records] =
-        flags;
-    Ok(Manifest {
-        last_commit_ts,
-        cluster_id: m.str("cluster_id").map_err(invalid)?,
-        scopes,
-        include_incomplete_uploads,
-        include_orphans,
-        preserve_sqs_visibility,
-        include_sqs_side_records,
-        rename_s3_collisions,
-        dynamodb_jsonl: layout == "jsonl",
-    })
+    Ok(())
 }
 
 /// `top.adapters.<adapter>.<field>` (exact names; only used for the one

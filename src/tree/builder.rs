@@ -2,7 +2,6 @@
 //! breadth-first so every directory's children are contiguous and sorted.
 
 use std::cmp::Ordering;
-use std::fmt;
 
 use super::node::{Node, NodeId, View};
 use super::Tree;
@@ -10,35 +9,16 @@ use super::Tree;
 /// Longest file name the kernel accepts (`NAME_MAX`).
 pub const NAME_MAX: usize = 255;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TreeError {
     /// Two producers want the same path, or a path is both file and dir.
-    Conflict {
-        path: String,
-        detail: &'static str,
-    },
-    NameTooLong {
-        path: String,
-        len: usize,
-    },
-    BadName {
-        path: String,
-    },
+    #[error("path conflict at {path}: {detail}")]
+    Conflict { path: String, detail: &'static str },
+    #[error("file name of {len} bytes exceeds NAME_MAX ({max}) at {path}", max = NAME_MAX)]
+    NameTooLong { path: String, len: usize },
+    #[error("unusable file name at {path}")]
+    BadName { path: String },
 }
-
-impl fmt::Display for TreeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TreeError::Conflict { path, detail } => write!(f, "path conflict at {path}: {detail}"),
-            TreeError::NameTooLong { path, len } => {
-                write!(f, "file name of {len} bytes exceeds NAME_MAX ({NAME_MAX}) at {path}")
-            }
-            TreeError::BadName { path } => write!(f, "unusable file name at {path}"),
-        }
-    }
-}
-
-impl std::error::Error for TreeError {}
 
 /// A directory being built; index 0 is the root.
 pub type DirId = u32;

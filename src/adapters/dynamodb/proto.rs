@@ -17,29 +17,16 @@ pub const ITEM_MAGIC: &[u8; 4] = b"\0DI\x01";
 /// the bound keeps recursion far from the stack limit of a FUSE thread.
 pub const MAX_DEPTH: usize = 1000;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProtoError {
-    Wire(WireError),
+    #[error(transparent)]
+    Wire(#[from] WireError),
+    #[error("string field {field} is not valid UTF-8")]
     InvalidUtf8 { field: &'static str },
+    #[error("attribute nesting deeper than {max} levels", max = MAX_DEPTH)]
     TooDeep,
+    #[error("missing magic prefix")]
     MissingMagic,
-}
-
-impl std::fmt::Display for ProtoError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ProtoError::Wire(e) => e.fmt(f),
-            ProtoError::InvalidUtf8 { field } => write!(f, "string field {field} is not valid UTF-8"),
-            ProtoError::TooDeep => write!(f, "attribute nesting deeper than {MAX_DEPTH} levels"),
-            ProtoError::MissingMagic => write!(f, "missing magic prefix"),
-        }
-    }
-}
-
-impl From<WireError> for ProtoError {
-    fn from(e: WireError) -> Self {
-        ProtoError::Wire(e)
-    }
 }
 
 fn utf8<'a>(b: &'a [u8], field: &'static str) -> Result<&'a str, ProtoError> {

@@ -8,7 +8,6 @@
 //! Byte-level contracts: `dynamodb-s3.md` A1–A2, A9 and `pack.md` §6.5, §8.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -19,33 +18,18 @@ use crate::codec::ordered::push_segment;
 use crate::codec::protowire::Writer;
 
 /// Why an item could not be turned into records.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EncodeError {
     /// The item lacks the table's hash or range key attribute.
+    #[error("item is missing key attribute {attribute:?}")]
     MissingKeyAttribute { attribute: String },
     /// A primary-key or index-key attribute is not `S`, `N` or `B`.
+    #[error("key attribute {attribute:?} is not S, N or B")]
     UnsupportedKeyType { attribute: String },
     /// An `N` key attribute whose text the ordered encoding refuses.
+    #[error("key attribute {attribute:?}: number {text:?} cannot be key-encoded: {reason}")]
     BadNumber { attribute: String, text: String, reason: String },
 }
-
-impl fmt::Display for EncodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            EncodeError::MissingKeyAttribute { attribute } => {
-                write!(f, "item is missing key attribute {attribute:?}")
-            }
-            EncodeError::UnsupportedKeyType { attribute } => {
-                write!(f, "key attribute {attribute:?} is not S, N or B")
-            }
-            EncodeError::BadNumber { attribute, text, reason } => {
-                write!(f, "key attribute {attribute:?}: number {text:?} cannot be key-encoded: {reason}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for EncodeError {}
 
 // ===========================================================================
 // DynamoDB

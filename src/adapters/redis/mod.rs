@@ -255,27 +255,46 @@ impl Collector {
         sink: &mut Sink<'_>,
     ) -> Result<(Vec<RecordError>, RedisCounts), AdapterError> {
         let mut out = Output::default();
-
-        // `!redis|ttl|` rows by user key; the kinds of records each key has
-        // decide where its TTL goes (§3.4).
-        let mut slots: Vec<TtlSlot> = Vec::with_capacity(self.ttls.len());
-        let mut by_key: HashMap<&[u8], u32> = HashMap::with_capacity(self.ttls.len());
-        for &off in &self.ttls {
-            by_key.insert(&user_key_at(data, off)[b"!redis|ttl|".len()..], slots.len() as u32);
-            slots.push(TtlSlot { offset: off, ..Default::default() });
+        // The TTL rows are indexed first: every later step marks the keys
+        // it owns, and §3.4 routes a TTL by all the kinds its key has.
+        let mut ttl = TtlIndex::new(data, &self.ttls);
+        self.emit_blobs(data, sink, &mut out, &mut ttl)?;
+        let groups = self.group_collections(data, &mut ttl);
+        let (index_ttl, orphans) = route_ttls(&ttl.slots, &groups, &mut out);
+        let deferred = self.emit_collections(data, sink, &mut out, &groups, &index_ttl)?;
+        emit_ttl_sidecars(data, sink, &mut out)?;
+        emit_keymap(sink, &mut out)?;
+        if orphans > 0 {
+            sink.warn(
+                "redis_orphan_ttl",
+                vec![
+                    ("count", orphans.to_string()),
+                    ("hint", "!redis|ttl| rows whose key has no typed record".into()),
+                ],
+            );
         }
-        let slot_of = |k: &[u8]| by_key.get(k).map(|&i| i as usize);
+        Ok((deferred, out.counts))
+    }
 
-        // Strings and HLLs: one file each, straight from the value.
+    /// Strings and HLLs: one file each, straight from the value. Their
+    /// TTL keys are marked so a TTL row the value header already carries
+    /// is not written twice.
+    fn emit_blobs(
+        &self,
+        data: &[u8],
+        sink: &mut Sink<'_>,
+        out: &mut Output,
+        ttl: &mut TtlIndex<'_>,
+    ) -> Result<(), TreeError> {
         let mut name = Vec::new();
         for (list, bit, version) in [(&self.hlls, HLL, 2u8), (&self.strings, STR, 1u8)] {
             for &off in list.iter() {
                 let e = crate::container::entry_at(data, off).expect("offset from the scan");
                 let k = &e.user_key[b"!redis|str|".len()..];
                 let blob = keys::parse_blob(e.body, version).expect("validated while indexing");
-                if let Some(s) = slot_of(k) {
-                    slots[s].kinds |= bit;
-                    slots[s].inline_owned[usize::from(bit == HLL)] = blob.current;
+                if let Some(slot) = ttl.slot_mut(k) {
+                    slot.kinds |= bit;
+                    slot.inline_owned[usize::from(bit == HLL)] = blob.current;
                 }
                 let dir = if bit == STR { b"strings" as &[u8] } else { b"hll" };
                 let seg = Output::name_into(k, b".bin", &mut name);
@@ -293,8 +312,13 @@ impl Collector {
                 }
             }
         }
+        Ok(())
+    }
 
-        // Collections: sort each family into file order and join by key.
+    /// Collections: sort each family into file order and join its lists
+    /// by key, so each collection is one group of contiguous runs. Marks
+    /// the TTL keys each type owns (routing needs all of them first).
+    fn group_collections<'d>(&mut self, data: &'d [u8], ttl: &mut TtlIndex<'_>) -> Vec<Vec<Group<'d>>> {
         let mut groups: Vec<Vec<Group<'_>>> = Vec::with_capacity(5);
         for t in T::ALL {
             let mut blobs = if t == T::Zset { std::mem::take(&mut self.zset_blobs) } else { Vec::new() };
@@ -303,137 +327,46 @@ impl Collector {
             blobs.sort_by(|&a, &b| cmp_group(t, zset_blob_key(data, a), zset_blob_key(data, b)));
             let gs = merge_groups(data, t, fam, &blobs);
             for (gi, g) in gs.iter().enumerate().filter(|(_, g)| g.has_state()) {
-                if let Some(s) = slot_of(g.key) {
+                if let Some(slot) = ttl.slot_mut(g.key) {
                     let bit = match t {
                         T::Zset if g.blob.is_some() => ZSET_BLOB,
                         _ => t_bit(t),
                     };
-                    slots[s].kinds |= bit;
-                    slots[s].target[t.slot()] = gi as u32;
+                    slot.kinds |= bit;
+                    slot.target[t.slot()] = gi as u32;
                 }
             }
             groups.push(gs);
         }
+        groups
+    }
 
-        // Route each TTL row: to the string/HLL sidecar, to the collection
-        // that owned the key when the row was read, to the set/zset/stream
-        // that claims it later, or nowhere (an orphan).
-        let mut index_ttl: Vec<Vec<Option<u64>>> = groups.iter().map(|g| vec![None; g.len()]).collect();
-        let mut orphans = 0u64;
-        for s in &slots {
-            let target = |t: T| Some((t, s.target[t.slot()] as usize));
-            let to = if s.kinds & STR != 0 {
-                if !s.inline_owned[0] {
-                    out.ttl_lines[0].push(s.offset);
-                }
-                None
-            } else if s.kinds & HLL != 0 {
-                if !s.inline_owned[1] {
-                    out.ttl_lines[1].push(s.offset);
-                }
-                None
-            } else if s.kinds & t_bit(T::List) != 0 {
-                target(T::List)
-            } else if s.kinds & t_bit(T::Hash) != 0 {
-                target(T::Hash)
-            } else if s.kinds & ZSET_BLOB != 0 {
-                target(T::Zset)
-            } else if s.kinds & t_bit(T::Stream) != 0 {
-                target(T::Stream)
-            } else if s.kinds & t_bit(T::Set) != 0 {
-                target(T::Set)
-            } else if s.kinds & t_bit(T::Zset) != 0 {
-                target(T::Zset)
-            } else {
-                orphans += 1;
-                None
-            };
-            if let Some((t, g)) = to {
-                index_ttl[t.slot()][g] = Some(s.offset);
-            }
-        }
-
+    /// Writes every collection file, type by type in upstream's order, and
+    /// logs the types' warnings after all of them; returns the errors of
+    /// records that produce no file.
+    fn emit_collections<'d>(
+        &mut self,
+        data: &'d [u8],
+        sink: &mut Sink<'_>,
+        out: &mut Output,
+        groups: &[Vec<Group<'d>>],
+        index_ttl: &[Vec<Option<u64>>],
+    ) -> Result<Vec<RecordError>, TreeError> {
         let mut deferred = Vec::new();
         let mut warnings: Vec<Warning> = Vec::new();
         for t in T::ALL {
+            // The members move into the fragment table: the files render
+            // from there on demand.
             let arena = sink.side.frags.add_arena(std::mem::take(&mut self.family_mut(t).members));
-            let fam = self.family(t);
-            let fam_members = &sink.side.frags.arenas[arena as usize];
-            let mut type_warnings: Vec<(&[u8], Warning)> = Vec::new();
-            let mut files: Vec<(&[u8], FragFile)> = Vec::new();
-            for (gi, g) in groups[t.slot()].iter().enumerate() {
-                if !g.has_state() {
-                    continue;
-                }
-                let members = &fam_members[g.members.clone()];
-                let metas = &fam.metas[g.metas.clone()];
-                let meta = last_meta(data, t, metas);
-                if t == T::Stream && metas.is_empty() {
-                    type_warnings.push((
-                        g.key,
-                        warning(
-                            "redis_stream_orphan_entries_without_meta",
-                            vec![
-                                ("user_key_len", g.key.len().to_string()),
-                                ("observed_entries", members.len().to_string()),
-                                ("hint", "entries without a !stream|meta| row; live reads see no stream, so no file".into()),
-                            ],
-                        ),
-                    ));
-                    deferred.extend(members.iter().filter_map(|&off| check_stream_entry(data, off)));
-                    continue;
-                }
-                // An inline TTL field owns the TTL; else the routed row.
-                let ttl_row = index_ttl[t.slot()][gi].filter(|_| meta.inline_ttl.is_none());
-                let ttl = match meta.inline_ttl {
-                    Some(ms) => (ms != 0).then_some(ms),
-                    None => ttl_row.map(|off| keys::ttl_value(entry_body(data, off)).expect("validated")),
-                };
-                let legacy = t == T::Zset && members.is_empty() && g.blob.is_some();
-                let observed = if legacy {
-                    let body = entry_body(data, g.blob.expect("checked"));
-                    render::zset_legacy_members(body).map_or(0, |m| m.len())
-                } else {
-                    members.len()
-                };
-                if let Some(declared) = declared_len(data, t, meta.len, &fam.deltas[g.deltas.clone()]) {
-                    if declared != observed as i64 {
-                        let (event, observed_name) = t.mismatch();
-                        type_warnings.push((
-                            g.key,
-                            warning(
-                                event,
-                                vec![
-                                    ("user_key_len", g.key.len().to_string()),
-                                    ("declared_len", declared.to_string()),
-                                    (observed_name, observed.to_string()),
-                                    (
-                                        "hint",
-                                        "the meta length plus deltas does not match the rows present".into(),
-                                    ),
-                                ],
-                            ),
-                        ));
-                    }
-                }
-                let kind = if legacy { Kind::ZsetLegacy } else { t.kind() };
-                let mut f = FragFile::new(FragKind::Redis(kind), arena, g.members.start, members.len());
-                f.ttl = ttl;
-                f.aux = match (legacy, t) {
-                    (true, _) => g.blob.expect("checked"),
-                    (false, T::Stream) => meta.offset,
-                    _ => crate::adapters::frag::NO_ENTRY,
-                };
-                f.commit_ts = members
-                    .iter()
-                    .chain(metas)
-                    .chain(ttl_row.as_ref())
-                    .chain(g.blob.as_ref().filter(|_| legacy))
-                    .map(|&o| commit_ts_at(data, o))
-                    .max()
-                    .unwrap_or(0);
-                files.push((g.key, f));
-            }
+            let planned = TypeFiles {
+                data,
+                t,
+                fam: self.family(t),
+                fam_members: &sink.side.frags.arenas[arena as usize],
+                arena,
+            };
+            let (mut files, mut type_warnings) =
+                planned.plan(&groups[t.slot()], &index_ttl[t.slot()], &mut deferred);
             // Upstream writes (and warns) in user-key order.
             files.sort_by(|a, b| a.0.cmp(b.0));
             type_warnings.sort_by(|a, b| a.0.cmp(b.0));
@@ -451,51 +384,234 @@ impl Collector {
         for w in warnings {
             sink.warn(w.event, w.fields);
         }
+        Ok(deferred)
+    }
+}
 
-        // TTL sidecars, in the order upstream appends their lines.
-        for (i, name) in [(0usize, &b"strings_ttl.jsonl"[..]), (1, b"hll_ttl.jsonl")] {
-            let mut lines = std::mem::take(&mut out.ttl_lines[i]);
-            if lines.is_empty() {
+/// `!redis|ttl|` rows by user key, and what each key turned out to be.
+struct TtlIndex<'d> {
+    slots: Vec<TtlSlot>,
+    by_key: HashMap<&'d [u8], u32>,
+}
+
+impl<'d> TtlIndex<'d> {
+    fn new(data: &'d [u8], ttls: &[u64]) -> Self {
+        let mut slots: Vec<TtlSlot> = Vec::with_capacity(ttls.len());
+        let mut by_key: HashMap<&[u8], u32> = HashMap::with_capacity(ttls.len());
+        for &off in ttls {
+            by_key.insert(&user_key_at(data, off)[b"!redis|ttl|".len()..], slots.len() as u32);
+            slots.push(TtlSlot { offset: off, ..Default::default() });
+        }
+        TtlIndex { slots, by_key }
+    }
+
+    fn slot_mut(&mut self, key: &[u8]) -> Option<&mut TtlSlot> {
+        let i = *self.by_key.get(key)?;
+        Some(&mut self.slots[i as usize])
+    }
+}
+
+/// Routes each TTL row: to the string/HLL sidecar, to the collection
+/// that owned the key when the row was read, to the set/zset/stream that
+/// claims it later, or nowhere (an orphan). Returns the row of each
+/// collection group, per type, and the number of orphans.
+fn route_ttls(
+    slots: &[TtlSlot],
+    groups: &[Vec<Group<'_>>],
+    out: &mut Output,
+) -> (Vec<Vec<Option<u64>>>, u64) {
+    let mut index_ttl: Vec<Vec<Option<u64>>> = groups.iter().map(|g| vec![None; g.len()]).collect();
+    let mut orphans = 0u64;
+    for s in slots {
+        let target = |t: T| Some((t, s.target[t.slot()] as usize));
+        let to = if s.kinds & STR != 0 {
+            if !s.inline_owned[0] {
+                out.ttl_lines[0].push(s.offset);
+            }
+            None
+        } else if s.kinds & HLL != 0 {
+            if !s.inline_owned[1] {
+                out.ttl_lines[1].push(s.offset);
+            }
+            None
+        } else if s.kinds & t_bit(T::List) != 0 {
+            target(T::List)
+        } else if s.kinds & t_bit(T::Hash) != 0 {
+            target(T::Hash)
+        } else if s.kinds & ZSET_BLOB != 0 {
+            target(T::Zset)
+        } else if s.kinds & t_bit(T::Stream) != 0 {
+            target(T::Stream)
+        } else if s.kinds & t_bit(T::Set) != 0 {
+            target(T::Set)
+        } else if s.kinds & t_bit(T::Zset) != 0 {
+            target(T::Zset)
+        } else {
+            orphans += 1;
+            None
+        };
+        if let Some((t, g)) = to {
+            index_ttl[t.slot()][g] = Some(s.offset);
+        }
+    }
+    (index_ttl, orphans)
+}
+
+/// Things paired with the user key they are sorted by.
+type Keyed<'d, X> = Vec<(&'d [u8], X)>;
+
+/// One collection type's records, as the fragment table now holds them.
+struct TypeFiles<'a, 'd> {
+    data: &'d [u8],
+    t: T,
+    fam: &'a Family,
+    /// The type's members, in file order (the fragment arena).
+    fam_members: &'a [u64],
+    arena: u32,
+}
+
+impl<'d> TypeFiles<'_, 'd> {
+    /// The file of each group that has one (unsorted), and the warnings
+    /// about the groups; a stream without meta gets no file, only a
+    /// warning and its entries' errors in `deferred`.
+    fn plan(
+        &self,
+        groups: &[Group<'d>],
+        index_ttl: &[Option<u64>],
+        deferred: &mut Vec<RecordError>,
+    ) -> (Keyed<'d, FragFile>, Keyed<'d, Warning>) {
+        let (data, t) = (self.data, self.t);
+        let mut type_warnings: Keyed<'d, Warning> = Vec::new();
+        let mut files: Keyed<'d, FragFile> = Vec::new();
+        for (gi, g) in groups.iter().enumerate() {
+            if !g.has_state() {
                 continue;
             }
-            lines.sort_unstable();
-            for &off in &lines {
-                if keys::user_key_at(data, off).starts_with(b"!redis|ttl|") {
-                    let k = &user_key_at(data, off)[b"!redis|ttl|".len()..];
-                    let (seg, _) = out.name(k, b"");
-                    out.keymap_stream(off, k, &seg);
-                }
+            let members = &self.fam_members[g.members.clone()];
+            let metas = &self.fam.metas[g.metas.clone()];
+            let meta = last_meta(data, t, metas);
+            if t == T::Stream && metas.is_empty() {
+                type_warnings.push((g.key, stream_without_meta(g.key, members.len())));
+                deferred.extend(members.iter().filter_map(|&off| check_stream_entry(data, off)));
+                continue;
             }
-            let commit_ts = lines.iter().map(|&o| commit_ts_at(data, o)).max().unwrap_or(0);
-            let len = lines.len();
-            let arena = sink.side.frags.add_arena(lines);
-            let kind = if i == 0 { Kind::StringsTtl } else { Kind::HllTtl };
-            let mut f = FragFile::new(FragKind::Redis(kind), arena, 0, len);
-            f.commit_ts = commit_ts;
-            let n = sink.side.frags.add(f);
-            let db = out.db_dir(sink)?;
-            sink.tree.file(db, name, View::Frag(n), SIZE_UNKNOWN, 0)?;
+            // An inline TTL field owns the TTL; else the routed row.
+            let ttl_row = index_ttl[gi].filter(|_| meta.inline_ttl.is_none());
+            let ttl = match meta.inline_ttl {
+                Some(ms) => (ms != 0).then_some(ms),
+                None => ttl_row.map(|off| keys::ttl_value(entry_body(data, off)).expect("validated")),
+            };
+            let legacy = t == T::Zset && members.is_empty() && g.blob.is_some();
+            let observed = if legacy {
+                let body = entry_body(data, g.blob.expect("checked"));
+                render::zset_legacy_members(body).map_or(0, |m| m.len())
+            } else {
+                members.len()
+            };
+            let deltas = &self.fam.deltas[g.deltas.clone()];
+            if let Some(w) = length_mismatch(data, t, g.key, meta.len, deltas, observed) {
+                type_warnings.push((g.key, w));
+            }
+            let kind = if legacy { Kind::ZsetLegacy } else { t.kind() };
+            let mut f = FragFile::new(FragKind::Redis(kind), self.arena, g.members.start, members.len());
+            f.ttl = ttl;
+            f.aux = match (legacy, t) {
+                (true, _) => g.blob.expect("checked"),
+                (false, T::Stream) => meta.offset,
+                _ => crate::adapters::frag::NO_ENTRY,
+            };
+            f.commit_ts = members
+                .iter()
+                .chain(metas)
+                .chain(ttl_row.as_ref())
+                .chain(g.blob.as_ref().filter(|_| legacy))
+                .map(|&o| commit_ts_at(data, o))
+                .max()
+                .unwrap_or(0);
+            files.push((g.key, f));
         }
-
-        let keymap = out.keymap();
-        if !keymap.is_empty() {
-            let len = keymap.len() as u64;
-            let idx = sink.side.add_static(keymap);
-            let db = out.db_dir(sink)?;
-            sink.tree.file(db, b"KEYMAP.jsonl", View::Static(idx), len, 0)?;
-        }
-
-        if orphans > 0 {
-            sink.warn(
-                "redis_orphan_ttl",
-                vec![
-                    ("count", orphans.to_string()),
-                    ("hint", "!redis|ttl| rows whose key has no typed record".into()),
-                ],
-            );
-        }
-        Ok((deferred, out.counts))
+        (files, type_warnings)
     }
+}
+
+/// Stream entries without a meta row: live reads see no stream, so
+/// upstream writes no file and says so.
+fn stream_without_meta(key: &[u8], entries: usize) -> Warning {
+    warning(
+        "redis_stream_orphan_entries_without_meta",
+        vec![
+            ("user_key_len", key.len().to_string()),
+            ("observed_entries", entries.to_string()),
+            ("hint", "entries without a !stream|meta| row; live reads see no stream, so no file".into()),
+        ],
+    )
+}
+
+/// The warning upstream logs when a collection's meta length plus its
+/// deltas differs from the rows present (the file is written anyway).
+fn length_mismatch(
+    data: &[u8],
+    t: T,
+    key: &[u8],
+    base: Option<i64>,
+    deltas: &[u64],
+    observed: usize,
+) -> Option<Warning> {
+    let declared = declared_len(data, t, base, deltas)?;
+    if declared == observed as i64 {
+        return None;
+    }
+    let (event, observed_name) = t.mismatch();
+    Some(warning(
+        event,
+        vec![
+            ("user_key_len", key.len().to_string()),
+            ("declared_len", declared.to_string()),
+            (observed_name, observed.to_string()),
+            ("hint", "the meta length plus deltas does not match the rows present".into()),
+        ],
+    ))
+}
+
+/// TTL sidecars, in the order upstream appends their lines. Their keys
+/// are noted for `KEYMAP.jsonl`, which is why this runs before it.
+fn emit_ttl_sidecars(data: &[u8], sink: &mut Sink<'_>, out: &mut Output) -> Result<(), TreeError> {
+    for (i, name) in [(0usize, &b"strings_ttl.jsonl"[..]), (1, b"hll_ttl.jsonl")] {
+        let mut lines = std::mem::take(&mut out.ttl_lines[i]);
+        if lines.is_empty() {
+            continue;
+        }
+        lines.sort_unstable();
+        for &off in &lines {
+            if keys::user_key_at(data, off).starts_with(b"!redis|ttl|") {
+                let k = &user_key_at(data, off)[b"!redis|ttl|".len()..];
+                let (seg, _) = out.name(k, b"");
+                out.keymap_stream(off, k, &seg);
+            }
+        }
+        let commit_ts = lines.iter().map(|&o| commit_ts_at(data, o)).max().unwrap_or(0);
+        let len = lines.len();
+        let arena = sink.side.frags.add_arena(lines);
+        let kind = if i == 0 { Kind::StringsTtl } else { Kind::HllTtl };
+        let mut f = FragFile::new(FragKind::Redis(kind), arena, 0, len);
+        f.commit_ts = commit_ts;
+        let n = sink.side.frags.add(f);
+        let db = out.db_dir(sink)?;
+        sink.tree.file(db, name, View::Frag(n), SIZE_UNKNOWN, 0)?;
+    }
+    Ok(())
+}
+
+/// `KEYMAP.jsonl`, last: it lists the fallback names of every file above.
+fn emit_keymap(sink: &mut Sink<'_>, out: &mut Output) -> Result<(), TreeError> {
+    let keymap = out.keymap();
+    if !keymap.is_empty() {
+        let len = keymap.len() as u64;
+        let idx = sink.side.add_static(keymap);
+        let db = out.db_dir(sink)?;
+        sink.tree.file(db, b"KEYMAP.jsonl", View::Static(idx), len, 0)?;
+    }
+    Ok(())
 }
 
 /// The bytes a `strings/` or `hll/` file shows: the value without its

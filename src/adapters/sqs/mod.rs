@@ -24,7 +24,7 @@ use crate::adapters::route::SqsFamily as F;
 use crate::adapters::sqs::records::{MESSAGE_MAGIC, QUEUE_META_MAGIC};
 use crate::container::{entry_at, Entry};
 use crate::keys::segment::{b64url_nopad_decode, encode_segment_into};
-use crate::tree::{DirId, TreeBuilder, View, SIZE_UNKNOWN};
+use crate::tree::{DirId, TreeBuilder, TreeError, View, SIZE_UNKNOWN};
 use render::Kind;
 
 /// Decoder options that shape the SQS tree.
@@ -170,7 +170,33 @@ impl Collector {
     ) -> Result<(Vec<RecordError>, Vec<QueueCount>), AdapterError> {
         // Side records exist only when asked for.
         debug_assert!(self.opts.include_side_records || self.sides.is_empty());
-        // Group by queue, keeping stream order inside each.
+        let (msg_at, side_at) = self.group_by_queue();
+        // Queues in encoded-name order: the order of their warnings and
+        // of their counts.
+        let n = self.queues.len();
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_by(|&a, &b| self.queues[a as usize].enc.cmp(&self.queues[b as usize].enc));
+
+        let mut out = Layout::with_capacity(self.msgs.len(), self.sides.len());
+        for q in order {
+            let q = q as usize;
+            let queue = &self.queues[q];
+            let msgs = &self.msgs[msg_at[q]..msg_at[q + 1]];
+            let sides = out.push_sides(&self.sides[side_at[q]..side_at[q + 1]]);
+            let r = QueueRecords { queue, msgs, sides };
+            match queue.meta {
+                None => out.orphan_queue(data, sink, &r)?,
+                Some(meta) => out.queue(data, sink, &r, meta)?,
+            }
+        }
+        let kind = Kind::Messages { preserve_visibility: self.opts.preserve_visibility };
+        Ok(out.emit_files(data, sink, kind)?)
+    }
+
+    /// Groups messages and side records by queue, keeping stream order
+    /// inside each; returns where each queue's run starts in either list
+    /// (queue `q` is `at[q]..at[q + 1]`).
+    fn group_by_queue(&mut self) -> (Vec<usize>, Vec<usize>) {
         self.msgs.sort_by_key(|m| m.queue);
         self.sides.sort_by_key(|s| s.0);
         let starts = |n: usize, qs: &mut dyn Iterator<Item = u32>| {
@@ -186,107 +212,166 @@ impl Collector {
         let n = self.queues.len();
         let msg_at = starts(n, &mut self.msgs.iter().map(|m| m.queue));
         let side_at = starts(n, &mut self.sides.iter().map(|s| s.0));
-        let mut order: Vec<u32> = (0..n as u32).collect();
-        order.sort_by(|&a, &b| self.queues[a as usize].enc.cmp(&self.queues[b as usize].enc));
+        (msg_at, side_at)
+    }
+}
 
-        let mut messages: Vec<u64> = Vec::with_capacity(self.msgs.len());
-        let mut sides: Vec<u64> = Vec::with_capacity(self.sides.len());
-        // (directory, its messages, its side records) per queue; the files
-        // are added once the arenas are complete.
-        let mut files: Vec<(DirId, Range<usize>, Range<usize>)> = Vec::new();
-        let mut deferred = Vec::new();
-        let mut counts = Vec::new();
-        let mut sqs_dir: Option<DirId> = None;
-        let mut sqs = |sink: &mut Sink<'_>| -> Result<DirId, AdapterError> {
-            if let Some(d) = sqs_dir {
-                return Ok(d);
-            }
-            let d = sink.tree.dir(TreeBuilder::ROOT, b"sqs")?;
-            sqs_dir = Some(d);
-            Ok(d)
-        };
-        for q in order {
-            let queue = &self.queues[q as usize];
-            let msgs = &self.msgs[msg_at[q as usize]..msg_at[q as usize + 1]];
-            let queue_sides = &self.sides[side_at[q as usize]..side_at[q as usize + 1]];
-            let sides_range = sides.len()..sides.len() + queue_sides.len();
-            sides.extend(queue_sides.iter().map(|s| s.1));
-            let Some(meta) = queue.meta else {
-                sink.warn(
-                    "sqs_orphan_messages",
-                    vec![
-                        ("encoded_queue", String::from_utf8_lossy(&queue.enc).into_owned()),
-                        ("buffered_messages", msgs.len().to_string()),
-                        ("buffered_side_records", queue_sides.len().to_string()),
-                        ("hint", "no !sqs|queue|meta row for this queue; its messages are not shown".into()),
-                    ],
-                );
-                deferred.extend(msgs.iter().filter_map(|m| check_message(data, m.offset)));
-                if !queue_sides.is_empty() {
-                    let mut name = queue.enc.to_vec();
-                    name.extend_from_slice(b".orphan");
-                    let parent = sqs(sink)?;
-                    let dir = sink.tree.dir(parent, &name)?;
-                    files.push((dir, 0..0, sides_range));
-                }
-                continue;
-            };
-            let name = String::from_utf8_lossy(&queue.name).into_owned();
-            let mut seg = Vec::new();
-            encode_segment_into(&queue.name, &mut seg);
-            if seg.is_empty() || seg == b"." || seg == b".." {
-                return Err(RecordError::new(
-                    ErrorKind::SqsMalformedKey,
-                    meta,
-                    entry_at(data, meta).map_or(&[][..], |e| e.user_key),
-                    format!("queue name {name:?} cannot be a directory name"),
-                )
-                .into());
-            }
-            let parent = sqs(sink)?;
-            let dir = sink.tree.dir(parent, &seg)?;
-            sink.tree.file(dir, b"_queue.json", View::SqsQueue(meta), SIZE_UNKNOWN, 0)?;
+/// One queue's records, as finalize grouped them.
+struct QueueRecords<'a> {
+    queue: &'a Queue,
+    msgs: &'a [Msg],
+    /// The queue's side records, as a run of the side arena.
+    sides: Range<usize>,
+}
 
-            let active = queue.active_gen;
-            let (kept, stale): (Vec<&Msg>, Vec<&Msg>) =
-                msgs.iter().partition(|m| active == 0 || m.generation == active);
-            if !stale.is_empty() {
-                sink.warn(
-                    "sqs_stale_generation_messages_dropped",
-                    vec![
-                        ("queue", name.clone()),
-                        ("active_gen", active.to_string()),
-                        ("dropped", stale.len().to_string()),
-                        ("hint", "messages of an earlier queue generation are not shown".into()),
-                    ],
-                );
-                deferred.extend(stale.iter().filter_map(|m| check_message(data, m.offset)));
-            }
-            let mut kept = kept;
-            // Stable: stream order breaks the remaining ties, as upstream.
-            kept.sort_by(|a, b| {
-                (a.send_ts, a.sequence).cmp(&(b.send_ts, b.sequence)).then_with(|| cmp_ids(data, a, b))
-            });
-            let msg_range = messages.len()..messages.len() + kept.len();
-            messages.extend(kept.iter().map(|m| m.offset));
-            let meta_json = entry_at(data, meta).expect("offset from the scan");
-            let m = crate::codec::gostruct::GoObject::parse(&meta_json.body[QUEUE_META_MAGIC.len()..])
-                .expect("validated while indexing");
-            counts.push(QueueCount {
-                name,
-                fifo: m.bool("is_fifo").unwrap_or(false),
-                partition_count: m.u32("partition_count").unwrap_or(0),
-                messages: kept.len() as u64,
-                stale: stale.len() as u64,
-                side_records: queue_sides.len() as u64,
-            });
-            files.push((dir, msg_range, sides_range));
+/// Finalize's running state: the arenas being filled, the files to add
+/// once they are complete, and what finalize returns.
+struct Layout {
+    messages: Vec<u64>,
+    sides: Vec<u64>,
+    /// (directory, its messages, its side records) per queue; the files
+    /// are added once the arenas are complete.
+    files: Vec<(DirId, Range<usize>, Range<usize>)>,
+    deferred: Vec<RecordError>,
+    counts: Vec<QueueCount>,
+    sqs_dir: Option<DirId>,
+}
+
+impl Layout {
+    fn with_capacity(messages: usize, sides: usize) -> Self {
+        Layout {
+            messages: Vec::with_capacity(messages),
+            sides: Vec::with_capacity(sides),
+            files: Vec::new(),
+            deferred: Vec::new(),
+            counts: Vec::new(),
+            sqs_dir: None,
         }
+    }
 
-        let msg_arena = sink.side.frags.add_arena(messages);
-        let side_arena = sink.side.frags.add_arena(sides);
-        let kind = Kind::Messages { preserve_visibility: self.opts.preserve_visibility };
-        for (dir, msgs, side) in files {
+    /// `sqs/`, created with the first queue that has a directory.
+    fn sqs_dir(&mut self, sink: &mut Sink<'_>) -> Result<DirId, TreeError> {
+        if let Some(d) = self.sqs_dir {
+            return Ok(d);
+        }
+        let d = sink.tree.dir(TreeBuilder::ROOT, b"sqs")?;
+        self.sqs_dir = Some(d);
+        Ok(d)
+    }
+
+    /// Appends a queue's side records to the side arena; returns their run.
+    fn push_sides(&mut self, queue_sides: &[(u32, u64)]) -> Range<usize> {
+        let range = self.sides.len()..self.sides.len() + queue_sides.len();
+        self.sides.extend(queue_sides.iter().map(|s| s.1));
+        range
+    }
+
+    /// A queue without a meta row: live reads see no queue, so its
+    /// messages get no file (only a warning and their decode errors);
+    /// side records still go to `<encoded>.orphan/`.
+    fn orphan_queue(
+        &mut self,
+        data: &[u8],
+        sink: &mut Sink<'_>,
+        r: &QueueRecords<'_>,
+    ) -> Result<(), TreeError> {
+        sink.warn(
+            "sqs_orphan_messages",
+            vec![
+                ("encoded_queue", String::from_utf8_lossy(&r.queue.enc).into_owned()),
+                ("buffered_messages", r.msgs.len().to_string()),
+                ("buffered_side_records", r.sides.len().to_string()),
+                ("hint", "no !sqs|queue|meta row for this queue; its messages are not shown".into()),
+            ],
+        );
+        self.deferred.extend(r.msgs.iter().filter_map(|m| check_message(data, m.offset)));
+        if !r.sides.is_empty() {
+            let mut name = r.queue.enc.to_vec();
+            name.extend_from_slice(b".orphan");
+            let parent = self.sqs_dir(sink)?;
+            let dir = sink.tree.dir(parent, &name)?;
+            self.files.push((dir, 0..0, r.sides.clone()));
+        }
+        Ok(())
+    }
+
+    /// A queue with its meta row: its directory and `_queue.json`, its
+    /// live messages in upstream's order, and its counts.
+    fn queue(
+        &mut self,
+        data: &[u8],
+        sink: &mut Sink<'_>,
+        r: &QueueRecords<'_>,
+        meta: u64,
+    ) -> Result<(), AdapterError> {
+        let name = String::from_utf8_lossy(&r.queue.name).into_owned();
+        let seg = queue_segment(data, &r.queue.name, &name, meta)?;
+        let parent = self.sqs_dir(sink)?;
+        let dir = sink.tree.dir(parent, &seg)?;
+        sink.tree.file(dir, b"_queue.json", View::SqsQueue(meta), SIZE_UNKNOWN, 0)?;
+
+        let (kept, stale) = self.live_messages(data, sink, &name, r.queue.active_gen, r.msgs);
+        let msg_range = self.messages.len()..self.messages.len() + kept.len();
+        self.messages.extend(kept.iter().map(|m| m.offset));
+        let meta_json = entry_at(data, meta).expect("offset from the scan");
+        let m = crate::codec::gostruct::GoObject::parse(&meta_json.body[QUEUE_META_MAGIC.len()..])
+            .expect("validated while indexing");
+        self.counts.push(QueueCount {
+            name,
+            fifo: m.bool("is_fifo").unwrap_or(false),
+            partition_count: m.u32("partition_count").unwrap_or(0),
+            messages: kept.len() as u64,
+            stale: stale as u64,
+            side_records: r.sides.len() as u64,
+        });
+        self.files.push((dir, msg_range, r.sides.clone()));
+        Ok(())
+    }
+
+    /// The messages of the queue's active generation, sorted as upstream
+    /// writes them, and how many older ones were dropped (with a warning
+    /// and their decode errors deferred, as upstream still decodes them).
+    fn live_messages<'m>(
+        &mut self,
+        data: &[u8],
+        sink: &mut Sink<'_>,
+        name: &str,
+        active: u64,
+        msgs: &'m [Msg],
+    ) -> (Vec<&'m Msg>, usize) {
+        let (kept, stale): (Vec<&Msg>, Vec<&Msg>) =
+            msgs.iter().partition(|m| active == 0 || m.generation == active);
+        if !stale.is_empty() {
+            sink.warn(
+                "sqs_stale_generation_messages_dropped",
+                vec![
+                    ("queue", name.to_owned()),
+                    ("active_gen", active.to_string()),
+                    ("dropped", stale.len().to_string()),
+                    ("hint", "messages of an earlier queue generation are not shown".into()),
+                ],
+            );
+            self.deferred.extend(stale.iter().filter_map(|m| check_message(data, m.offset)));
+        }
+        let mut kept = kept;
+        // Stable: stream order breaks the remaining ties, as upstream.
+        kept.sort_by(|a, b| {
+            (a.send_ts, a.sequence).cmp(&(b.send_ts, b.sequence)).then_with(|| cmp_ids(data, a, b))
+        });
+        (kept, stale.len())
+    }
+
+    /// Adds the `messages.jsonl` and side-record files, now that both
+    /// arenas are complete; returns the deferred errors and the counts.
+    fn emit_files(
+        self,
+        data: &[u8],
+        sink: &mut Sink<'_>,
+        kind: Kind,
+    ) -> Result<(Vec<RecordError>, Vec<QueueCount>), TreeError> {
+        let msg_arena = sink.side.frags.add_arena(self.messages);
+        let side_arena = sink.side.frags.add_arena(self.sides);
+        for (dir, msgs, side) in self.files {
             if !msgs.is_empty() {
                 let f = frag_file(
                     &sink.side.frags.arenas[msg_arena as usize][msgs.clone()],
@@ -311,8 +396,24 @@ impl Collector {
                 sink.tree.file(d, b"side_records.jsonl", View::Frag(n), SIZE_UNKNOWN, 0)?;
             }
         }
-        Ok((deferred, counts))
+        Ok((self.deferred, self.counts))
     }
+}
+
+/// The queue's directory name; a name that encodes to nothing, `.` or
+/// `..` cannot be one, and the meta row is reported as malformed.
+fn queue_segment(data: &[u8], queue_name: &[u8], name: &str, meta: u64) -> Result<Vec<u8>, RecordError> {
+    let mut seg = Vec::new();
+    encode_segment_into(queue_name, &mut seg);
+    if seg.is_empty() || seg == b"." || seg == b".." {
+        return Err(RecordError::new(
+            ErrorKind::SqsMalformedKey,
+            meta,
+            entry_at(data, meta).map_or(&[][..], |e| e.user_key),
+            format!("queue name {name:?} cannot be a directory name"),
+        ));
+    }
+    Ok(seg)
 }
 
 fn frag_file(items: &[u64], data: &[u8], kind: Kind, arena: u32, r: Range<usize>) -> FragFile {
