@@ -1,7 +1,6 @@
 //! Mounting in tests: whether FUSE can run here (under `CI=true` a missing
 //! piece fails instead of skipping), background and foreground mounts that
 //! unmount and reap their server on drop.
-#![allow(dead_code)]
 
 use std::ffi::{CString, OsStr};
 use std::fs;

@@ -1,5 +1,6 @@
-//! Helpers shared by the `pack_*` tests: build trees, pack them through the
-//! library or the binary, compare the adapter parts of trees.
+//! Helpers for the tests that pack (`tests/pack/`, and the decode and mount
+//! tests that pack their input): build trees, pack them through the library
+//! or the binary, compare the adapter parts of trees.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;

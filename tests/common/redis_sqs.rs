@@ -1,10 +1,10 @@
-//! Hand-built Redis and SQS snapshots shared by the decode and mount tests:
+//! Hand-built Redis and SQS snapshots shared by the decode, mount and pack tests:
 //! every case of `redis-sqs.md` §3 and §5 and each deliberate difference of
 //! `docs/compatibility.md`. Each case is a snapshot plus the options it is
 //! decoded with; `tests/golden/<name>/` holds its expected tree.
 #![allow(dead_code)]
 
-use super::common::*;
+use super::snap::*;
 use fsmfs::adapters::redis::records::*;
 use fsmfs::adapters::sqs::records::*;
 use fsmfs::index::DecodeOptions;

@@ -4,8 +4,6 @@
 //! key (cut when long), an empty store stream is refused like upstream,
 //! and `info` says when a file carries no integrity check.
 
-mod common;
-
 use std::fs::File;
 use std::io::Read;
 use std::os::fd::FromRawFd;
@@ -13,10 +11,11 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::*;
 use fsmfs::adapters::dynamodb::records::*;
 use fsmfs::adapters::s3::records::*;
 use fsmfs::container::writer::{encode_key, encode_value, wrap_engine_v1, StreamWriter};
+
+use crate::common::snap::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_fsmfs");
 

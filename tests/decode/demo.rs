@@ -1,13 +1,13 @@
 //! The bundled demo snapshot decodes cleanly and verifies.
 
-mod common;
+use crate::common::snap::fsmfs;
 
 #[test]
 fn demo_snapshot_extracts_and_verifies() {
     let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/demo.fsm");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("demo");
-    let o = common::fsmfs(&["extract", demo, out.to_str().unwrap()]);
+    let o = fsmfs(&["extract", demo, out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(o.stderr.is_empty(), "no warnings expected: {}", String::from_utf8_lossy(&o.stderr));
     for p in [

@@ -2,12 +2,11 @@
 //! line on stderr naming the offset (and key where known), and no output
 //! directory or temporary left behind.
 
-mod common;
-
-use common::*;
 use fsmfs::adapters::dynamodb::records::*;
 use fsmfs::adapters::s3::records::*;
 use fsmfs::container::writer::{encode_key, encode_value, wrap_engine_v1, StreamWriter};
+
+use crate::common::snap::*;
 
 /// Runs `fsmfs extract` on `bytes` and checks the failure contract.
 fn expect_failure(bytes: &[u8], extra: &[&str], want: &str) {

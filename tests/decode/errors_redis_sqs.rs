@@ -5,12 +5,11 @@
 //! file fail that file; records that produce no file (orphan streams and
 //! queues, stale messages) are deferred errors that `extract` reports.
 
-mod common;
-
-use common::*;
 use fsmfs::adapters::redis::records::*;
 use fsmfs::adapters::sqs::records::*;
 use fsmfs::index::{DecodeOptions, Index};
+
+use crate::common::snap::*;
 
 /// Snapshot rows: (user key, value).
 type Rows = Vec<(Vec<u8>, Vec<u8>)>;

@@ -4,14 +4,12 @@
 //! `extract` into the same directory. And errors about OUTDIR name OUTDIR
 //! in user terms (issue 9 §7): a missing parent, a mount point.
 
-mod pack_util;
-
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pack_util::*;
+use crate::common::pack::*;
 
 const T: u64 = 0x018F_D118_9400_0003;
 

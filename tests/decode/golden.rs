@@ -3,12 +3,11 @@
 //! copies under `tests/golden/`. Where the spec prints the expected bytes,
 //! the test also asserts them literally.
 
-mod common;
-
-use common::*;
 use fsmfs::adapters::dynamodb::records::*;
 use fsmfs::adapters::s3::records::*;
 use fsmfs::container::writer::wrap_engine_v1;
+
+use crate::common::snap::*;
 
 fn orders() -> TableDef {
     TableDef {

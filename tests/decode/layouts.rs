@@ -1,12 +1,11 @@
 //! The same records in every on-disk shape decode to the same tree, and
 //! `info` names the shape.
 
-mod common;
-
-use common::*;
 use fsmfs::adapters::dynamodb::records::*;
 use fsmfs::adapters::s3::records::*;
 use fsmfs::container::writer::{wrap_engine_v1, wrap_engine_v2, wrap_legacy};
+
+use crate::common::snap::*;
 
 fn mixed() -> Vec<u8> {
     let mut snap = Snap::new();

@@ -3,18 +3,18 @@
 //! The expected JSON is built here with serde_json from the model, not by
 //! fsmfs's own writer.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use base64::Engine;
-use common::*;
 use fsmfs::adapters::dynamodb::records::*;
 use fsmfs::adapters::s3::records::*;
 use fsmfs::codec::number::canonical_number;
 use fsmfs::keys::segment::{encode_binary_segment, encode_segment};
 use proptest::prelude::*;
 use serde_json::{json, Value};
+
+use crate::common::prop_config::config;
+use crate::common::snap::*;
 
 fn b64(b: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(b)
@@ -174,7 +174,7 @@ fn build(m: &Model) -> (Vec<u8>, BTreeMap<String, Value>) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(config(48))]
 
     #[test]
     fn extract_reproduces_the_model(m in model()) {

@@ -4,13 +4,10 @@
 //! names, several versions, expired entries), each compared byte for byte
 //! with a checked-in copy under `tests/golden/`.
 
-mod common;
-#[path = "redis_sqs_snapshots/mod.rs"]
-mod snapshots;
-
-use common::*;
 use fsmfs::index::Index;
-use snapshots::*;
+
+use crate::common::redis_sqs::*;
+use crate::common::snap::*;
 
 fn read(tree: &std::path::Path, p: &str) -> String {
     String::from_utf8(std::fs::read(tree.join(p)).unwrap_or_else(|e| panic!("{p}: {e}"))).unwrap()

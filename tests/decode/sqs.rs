@@ -3,15 +3,12 @@
 //! standard, FIFO and partitioned-FIFO queues with generations, several
 //! versions and odd message JSON, compared with `tests/golden/`.
 
-mod common;
-#[path = "redis_sqs_snapshots/mod.rs"]
-mod snapshots;
-
-use common::*;
 use fsmfs::adapters::sqs::records::*;
 use fsmfs::index::Index;
 use fsmfs::keys::segment::b64url_nopad;
-use snapshots::*;
+
+use crate::common::redis_sqs::*;
+use crate::common::snap::*;
 
 fn read(tree: &std::path::Path, p: &str) -> String {
     String::from_utf8(std::fs::read(tree.join(p)).unwrap_or_else(|e| panic!("{p}: {e}"))).unwrap()

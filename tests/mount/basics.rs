@@ -6,8 +6,6 @@
 //! Needs /dev/fuse (and fusermount3 when not root). Without it the tests
 //! print a note and pass, except under `CI=true`, where they fail.
 
-mod fuse_util;
-
 use std::collections::BTreeMap;
 use std::ffi::{CString, OsStr};
 use std::fs;
@@ -24,8 +22,9 @@ use fsmfs::adapters::dynamodb::records::{
 use fsmfs::adapters::s3::records::{s3_bucket_records, s3_object_records, BucketDef, ObjectDef, PartDef};
 use fsmfs::container::writer::{encode_key, StreamWriter};
 use fsmfs::index::{DecodeOptions, Index};
-use fuse_util::*;
 use sha2::{Digest, Sha256};
+
+use crate::common::fuse::*;
 
 const TS: u64 = 1_795_161_600_000 << 16;
 

@@ -7,15 +7,13 @@
 //! Needs /dev/fuse; without it the tests print a note and pass, except
 //! under `CI=true`, where they fail.
 
-mod fuse_util;
-
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fuse_util::*;
+use crate::common::fuse::*;
 
 const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/demo.fsm");
 

@@ -7,8 +7,6 @@
 //! Needs /dev/fuse (and fusermount3 when not root). Without it the mount
 //! tests print a note and pass, except under `CI=true`, where they fail.
 
-mod fuse_util;
-
 use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -17,7 +15,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fsmfs::fuse::is_mount_point;
-use fuse_util::*;
+
+use crate::common::fuse::*;
 
 const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/demo.fsm");
 

@@ -4,14 +4,11 @@
 //! Needs FUSE (and rsync); without it the test prints a note and passes,
 //! except under `CI=true`.
 
-mod fuse_util;
-mod pack_util;
-
 use std::path::Path;
 use std::process::Command;
 
-use fuse_util::{fuse_ready, mount};
-use pack_util::*;
+use crate::common::fuse::{fuse_ready, mount};
+use crate::common::pack::*;
 
 #[test]
 fn pack_from_a_live_mount_and_an_rsync_copy() {

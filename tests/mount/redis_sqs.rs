@@ -6,11 +6,6 @@
 //! Needs /dev/fuse (and fusermount3 when not root); without it the tests
 //! print a note and pass, except under `CI=true`, where they fail.
 
-mod common;
-mod fuse_util;
-#[path = "redis_sqs_snapshots/mod.rs"]
-mod snapshots;
-
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::fs;
@@ -20,8 +15,11 @@ use std::path::{Path, PathBuf};
 
 use fsmfs::adapters::redis::records::*;
 use fsmfs::index::DecodeOptions;
-use fuse_util::*;
 use sha2::{Digest, Sha256};
+
+use crate::common::fuse::*;
+use crate::common::redis_sqs;
+use crate::common::snap::Snap;
 
 fn flags(o: &DecodeOptions) -> Vec<&'static str> {
     let mut v = Vec::new();
@@ -98,7 +96,7 @@ fn every_golden_snapshot_mounts_as_extracted() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    for c in snapshots::all() {
+    for c in redis_sqs::all() {
         let snap = tmp.path().join(format!("{}.fsm", c.name));
         fs::write(&snap, c.snap.build()).unwrap();
         let out = tmp.path().join(format!("{}.out", c.name));
@@ -137,7 +135,7 @@ fn large_aggregated_files_read_in_pieces() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let mut s = common::Snap::new();
+    let mut s = Snap::new();
     let n = 20_000u64;
     s.put(&stream_meta_key(b"big"), &stream_meta_value(n, n, 0, None, None));
     for i in 1..=n {
@@ -177,7 +175,7 @@ fn a_broken_member_fails_only_its_file() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let mut s = common::Snap::new();
+    let mut s = Snap::new();
     s.put(&zset_member_key(b"bad", b"m"), &[0; 7]);
     s.records(zset_records(b"good", &[(b"m", 1.0)], None));
     let snap = tmp.path().join("bad.fsm");

@@ -7,13 +7,11 @@
 //! Needs /dev/fuse, rsync and sha256sum. Without them the tests print a
 //! note and pass, except under `CI=true`, where they fail.
 
-mod fuse_util;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use fuse_util::*;
+use crate::common::fuse::*;
 
 const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/demo.fsm");
 

@@ -3,13 +3,11 @@
 //! fails on bad input leaves no OUT, no temp file and no sidecar behind,
 //! and an existing OUT (with its sidecar) is untouched.
 
-mod pack_util;
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pack_util::*;
+use crate::common::pack::*;
 
 const T: u64 = 0x018F_D118_9400_0003;
 const MIB: u64 = 1 << 20;

@@ -5,9 +5,7 @@
 //! the zeroed 9-byte value header, big-endian integers inside keys, and the
 //! sidecar's SHA-256 of exactly those bytes.
 
-mod pack_util;
-
-use pack_util::*;
+use crate::common::pack::*;
 
 const T: u64 = SPEC_T;
 

@@ -2,12 +2,10 @@
 //! the offending path, the exit code upstream uses (1 usage/environment,
 //! 2 data), and leaves no output, temp or sidecar file behind.
 
-mod pack_util;
-
 use std::os::unix::fs::symlink;
 use std::path::Path;
 
-use pack_util::*;
+use crate::common::pack::*;
 
 const T: u64 = 0x018F_D118_9400_0003;
 

@@ -3,14 +3,12 @@
 //! tree file, keeps descriptors bounded however deep the tree, reports
 //! environment failures as exit 1, and cuts long paths in error lines.
 
-mod pack_util;
-
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use pack_util::*;
+use crate::common::pack::*;
 
 const T: u64 = 0x018F_D118_9400_0003;
 

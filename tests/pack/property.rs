@@ -4,16 +4,15 @@
 //! tree; then pack → extract gives that tree again, and packing the result
 //! gives identical bytes (canonicalize-once).
 
-mod common;
-mod pack_util;
-
 use std::collections::BTreeMap;
 
-use common::Snap;
 use fsmfs::adapters::dynamodb::records::*;
 use fsmfs::adapters::s3::records::*;
-use pack_util::*;
 use proptest::prelude::*;
+
+use crate::common::pack::*;
+use crate::common::prop_config::config;
+use crate::common::snap::Snap;
 
 fn leaf() -> impl Strategy<Value = AttrValue> {
     prop_oneof![
@@ -210,7 +209,7 @@ fn snapshot(tables: &[Table], buckets: &[(String, u64, BTreeMap<String, Object>)
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(config(48))]
 
     #[test]
     fn random_trees_round_trip(
@@ -354,7 +353,7 @@ fn redis_snapshot(keys: &BTreeMap<Vec<u8>, (RedisValue, Option<u64>)>) -> Vec<u8
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(config(64))]
 
     /// Random keys of every Redis type, binary keys and values, TTLs,
     /// lists not starting at 0, SHA-fallback names: extract → pack →

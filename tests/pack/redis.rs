@@ -4,12 +4,11 @@
 //! and round trips: every Redis golden tree packs, decodes back, and is a
 //! fixed point from then on.
 
-mod pack_util;
-
 use std::path::Path;
 
-use pack_util::*;
 use sha2::{Digest, Sha256};
+
+use crate::common::pack::*;
 
 const T: u64 = SPEC_T;
 

@@ -6,13 +6,11 @@
 //! * canonicalize-once: packing a tree twice gives identical bytes, and
 //!   decode → pack → decode → pack is a fixed point.
 
-mod common;
-mod pack_util;
-
-use common::{attrs, n, s, Snap};
 use fsmfs::adapters::dynamodb::records::*;
 use fsmfs::adapters::s3::records::*;
-use pack_util::*;
+
+use crate::common::pack::*;
+use crate::common::snap::{attrs, n, s, Snap};
 
 const GOLDEN: [&str; 6] =
     ["ddb_attr_kinds", "ddb_generations", "ddb_mvcc_live", "ddb_spec_a8", "s3_objects", "s3_spec_b8"];

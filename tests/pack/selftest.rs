@@ -4,9 +4,7 @@
 //! says `matched: false`; an S3 `KEYMAP.jsonl` in another line order is
 //! not a difference; `--no-self-test` publishes anyway.
 
-mod pack_util;
-
-use pack_util::*;
+use crate::common::pack::*;
 
 fn sidecar_json(out: &std::path::Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(fsmfs::pack::sidecar_path(out)).unwrap()).unwrap()

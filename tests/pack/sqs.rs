@@ -7,10 +7,6 @@
 //!   trees canonicalise once, trees decoded with visibility or side
 //!   records are refused by the manifest guard.
 
-mod common;
-mod pack_util;
-mod redis_sqs_snapshots;
-
 use std::collections::BTreeMap;
 use std::os::unix::fs::symlink;
 use std::path::Path;
@@ -18,7 +14,9 @@ use std::path::Path;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use fsmfs::pack::{self, Options};
-use pack_util::*;
+
+use crate::common::pack::*;
+use crate::common::redis_sqs;
 
 const T: u64 = 0x018F_D118_9400_0003;
 
@@ -758,7 +756,7 @@ fn trees_decoded_with_visibility_or_side_records_are_refused() {
 #[test]
 fn extract_pack_extract_is_a_fixed_point() {
     let tmp = tempfile::tempdir().unwrap();
-    let snap = write_snap(tmp.path(), "live.fsm", &redis_sqs_snapshots::spec_62(true).build());
+    let snap = write_snap(tmp.path(), "live.fsm", &redis_sqs::spec_62(true).build());
     let first = tmp.path().join("first");
     extract_to(&snap, &first, false);
     let p1 = tmp.path().join("p1.fsm");
