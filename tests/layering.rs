@@ -2,7 +2,8 @@
 //! to a layer at or below the one of the module that names it
 //! (`docs/architecture.md`), modules of one layer do not import each other
 //! except in the bottom layer (and there without cycles), and an adapter
-//! folder never reaches into another adapter's folder.
+//! folder never reaches into another adapter's folder. And every file of
+//! an area folder under `tests/` is compiled (a module of its `main.rs`).
 //!
 //! Reads the source text, so it is deterministic and needs no build
 //! tooling: a path is found wherever it is written (`use crate::a::b`,
@@ -216,4 +217,63 @@ fn the_scanner_sees_every_form_of_path() {
     );
     let got: Vec<String> = crate_paths(&code).iter().map(|p| p.join("::")).collect();
     assert_eq!(got, ["a::b", "c::d", "e::f", "e::g", "h::i"]);
+}
+
+// --- the test tree ------------------------------------------------------------
+
+/// Top-level `mod NAME;` lines of an area's `main.rs` (its test modules)
+/// and the indented `pub mod NAME;` lines (the `tests/common` helpers it
+/// compiles).
+fn declared_modules(main: &str) -> (BTreeSet<String>, BTreeSet<String>) {
+    let name = |l: &str, prefix: &str| l.strip_prefix(prefix)?.strip_suffix(';').map(String::from);
+    let own = main.lines().filter_map(|l| name(l, "mod ")).collect();
+    let helpers = main
+        .lines()
+        .filter_map(|l| name(l.trim_start(), "pub mod ").filter(|_| l.starts_with(' ')))
+        .collect();
+    (own, helpers)
+}
+
+fn rs_stems(dir: &Path) -> BTreeSet<String> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .filter(|s| s != "main")
+        .collect()
+}
+
+/// Cargo compiles an area folder (`tests/<area>/main.rs`) only through
+/// the modules `main.rs` names, so a test file or helper it does not name
+/// would silently never run.
+#[test]
+fn every_test_file_is_a_module_of_its_area() {
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut bad = Vec::new();
+    let mut helpers_used = BTreeSet::new();
+    let mut areas = 0;
+    for area in fs::read_dir(&tests).unwrap().map(|e| e.unwrap().path()) {
+        let Ok(main) = fs::read_to_string(area.join("main.rs")) else { continue };
+        areas += 1;
+        let (own, helpers) = declared_modules(&main);
+        for stem in rs_stems(&area).difference(&own) {
+            let area = area.file_name().unwrap().to_string_lossy();
+            bad.push(format!("tests/{area}/{stem}.rs is not a module of its main.rs"));
+        }
+        helpers_used.extend(helpers);
+    }
+    for stem in rs_stems(&tests.join("common")).difference(&helpers_used) {
+        bad.push(format!("tests/common/{stem}.rs is compiled by no area"));
+    }
+    assert!(areas >= 3, "no area folders found under {}", tests.display());
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn declared_modules_tells_test_modules_from_helpers() {
+    let main = "#[path = \"../common\"]\nmod common {\n    pub mod fuse;\n}\n\nmod basics;\n// mod gone;\n";
+    let (own, helpers) = declared_modules(main);
+    assert_eq!(own.into_iter().collect::<Vec<_>>(), ["basics"]);
+    assert_eq!(helpers.into_iter().collect::<Vec<_>>(), ["fuse"]);
 }

@@ -2,7 +2,7 @@
 //! bytes. Only a panic (or an abort: out of memory, stack overflow) is a
 //! finding; every `Err` is a correct answer to malformed input. The
 //! `cargo fuzz` targets in `fuzz/fuzz_targets/` are one-line calls of
-//! these, `tests/fuzz_smoke.rs` replays the seeds and a fixed set of
+//! these, `tests/decode/fuzz_smoke.rs` replays the seeds and a fixed set of
 //! mutations through them, and `scripts/fuzz` runs them coverage-guided
 //! (`docs/fuzzing.md`). Plain functions, no feature: the test suite runs
 //! them on stable.
