@@ -150,49 +150,65 @@ fn in_memory(rel: &Path) -> bool {
     rel == Path::new("MANIFEST.json") || rel.ends_with("KEYMAP.jsonl")
 }
 
+/// A copy of the demo snapshot to change, and its tree extracted before
+/// any change; `None` (the test passes) where FUSE cannot run outside CI.
+struct Scene {
+    dir: tempfile::TempDir,
+    snap: PathBuf,
+    want: PathBuf,
+}
+
+impl Scene {
+    fn new() -> Option<Scene> {
+        if !fuse_ready(&[]) {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let snap = dir.path().join("snap.fsm");
+        fs::copy(DEMO, &snap).unwrap();
+        let want = reference(&snap, dir.path());
+        Some(Scene { dir, snap, want })
+    }
+}
+
+/// After a change, every file is refused or (held in memory) still the
+/// indexed bytes; the daemon lives and said so in one line, containing
+/// `why`.
+fn assert_refused_once(m: &mut Foreground, want: &Path, why: &str) -> usize {
+    let (served, refused) = check_all(&m.mp, want);
+    assert!(m.alive(), "the daemon died: {}", m.log());
+    assert!(refused > 0, "no read was refused");
+    assert!(served.iter().all(|p| in_memory(p)), "served after the change: {served:?}");
+    let log = m.log();
+    assert_eq!(changed_lines(&log), 1, "want one line naming the file:\n{log}");
+    assert!(log.contains(why), "{log}");
+    refused
+}
+
 fn changed_lines(log: &str) -> usize {
     log.lines().filter(|l| l.contains("snap.fsm") && l.contains("EIO")).count()
 }
 
 #[test]
 fn truncated_under_the_mount_gives_eio_not_sigbus() {
-    if !fuse_ready(&[]) {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let snap = dir.path().join("snap.fsm");
-    fs::copy(DEMO, &snap).unwrap();
-    let want = reference(&snap, dir.path());
+    let Some(Scene { dir, snap, want }) = Scene::new() else { return };
     let before = files(&want).len();
     let mut m = Foreground::start(&snap, dir.path());
 
     fs::OpenOptions::new().write(true).open(&snap).unwrap().set_len(100_000).unwrap();
-    let (served, refused) = check_all(&m.mp, &want);
-    assert!(m.alive(), "the daemon died: {}", m.log());
-    assert!(refused > 0, "no read was refused");
-    // Only the manifest is held in memory; everything else comes from the
-    // file that was cut, and nothing was read before the cut.
-    assert!(served.iter().all(|p| in_memory(p)), "served after the truncation: {served:?}");
+    // Only files held in memory are served; everything else comes from
+    // the file that was cut, and nothing was read before the cut.
+    let refused = assert_refused_once(&mut m, &want, "267794 → 100000");
     // Reading them all again: still EIO, still alive, still one line.
-    let (_, again) = check_all(&m.mp, &want);
-    assert_eq!(again, refused);
+    assert_eq!(assert_refused_once(&mut m, &want, "267794 → 100000"), refused);
     assert_eq!(files(&m.mp).len(), before, "listings must keep working");
     assert!(read(&m.mp.join("MANIFEST.json")).is_ok());
-    let log = m.log();
-    assert_eq!(changed_lines(&log), 1, "want one line naming the file:\n{log}");
-    assert!(log.contains("267794 → 100000"), "{log}");
     assert!(m.stop().success());
 }
 
 #[test]
 fn same_size_overwrite_under_the_mount_never_serves_foreign_bytes() {
-    if !fuse_ready(&[]) {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let snap = dir.path().join("snap.fsm");
-    fs::copy(DEMO, &snap).unwrap();
-    let want = reference(&snap, dir.path());
+    let Some(Scene { dir, snap, want }) = Scene::new() else { return };
     let mut m = Foreground::start(&snap, dir.path());
 
     // Another file of the same size, written over the snapshot in place as
@@ -208,25 +224,13 @@ fn same_size_overwrite_under_the_mount_never_serves_foreign_bytes() {
     assert!(o.status.success());
     assert_eq!(fs::metadata(&snap).unwrap().len(), other.len() as u64);
 
-    let (served, refused) = check_all(&m.mp, &want);
-    assert!(m.alive(), "the daemon died: {}", m.log());
-    assert!(refused > 0);
-    assert!(served.iter().all(|p| in_memory(p)), "served after the overwrite: {served:?}");
-    let log = m.log();
-    assert_eq!(changed_lines(&log), 1, "{log}");
-    assert!(log.contains("was modified since it was indexed"), "{log}");
+    assert_refused_once(&mut m, &want, "was modified since it was indexed");
     assert!(m.stop().success());
 }
 
 #[test]
 fn a_file_renamed_over_the_path_changes_nothing() {
-    if !fuse_ready(&[]) {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let snap = dir.path().join("snap.fsm");
-    fs::copy(DEMO, &snap).unwrap();
-    let want = reference(&snap, dir.path());
+    let Some(Scene { dir, snap, want }) = Scene::new() else { return };
     let mut m = Foreground::start(&snap, dir.path());
     // The atomic replacement operators should use: the mount keeps the
     // old file open and keeps serving it, completely.
