@@ -130,8 +130,8 @@ fn auto_unmount_takes_the_mount_down_when_the_server_is_killed() {
     let mut m = mount(Path::new(DEMO), &mp, &["-o", "auto_unmount"]);
     assert!(fs::read(mp.join("MANIFEST.json")).is_ok());
     sigkill(m.daemon.unwrap());
-    assert!(within(10, || !is_mount_point(&mp)), "still mounted after the daemon was killed");
-    assert!(within(10, || live_processes_for(&mp).is_empty()), "the watchdog lingers");
+    assert!(within(30, || !is_mount_point(&mp)), "still mounted after the daemon was killed");
+    assert!(within(30, || live_processes_for(&mp).is_empty()), "the watchdog lingers");
     m.daemon = None;
     drop(m);
 
@@ -139,8 +139,8 @@ fn auto_unmount_takes_the_mount_down_when_the_server_is_killed() {
     let mut m = foreground(&mp, &dir.path().join("fg.log"), &["-o", "auto_unmount"]);
     let pid = m.foreground.as_ref().unwrap().id() as i32;
     sigkill(pid);
-    assert!(within(10, || !is_mount_point(&mp)), "still mounted after mount -f was killed");
-    assert!(within(10, || live_processes_for(&mp).is_empty()), "the watchdog lingers");
+    assert!(within(30, || !is_mount_point(&mp)), "still mounted after mount -f was killed");
+    assert!(within(30, || live_processes_for(&mp).is_empty()), "the watchdog lingers");
     drop(m.foreground.take().map(|mut c| c.wait()));
 
     // A clean stop ends the watchdog too, and leaves nothing mounted.
@@ -149,7 +149,7 @@ fn auto_unmount_takes_the_mount_down_when_the_server_is_killed() {
     let pid = m.daemon.take().unwrap();
     let status = wait_pid(pid, Duration::from_secs(20)).expect("daemon did not exit after umount");
     assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "wait status {status:#x}");
-    assert!(within(10, || live_processes_for(&mp).is_empty()), "the watchdog lingers");
+    assert!(within(30, || live_processes_for(&mp).is_empty()), "the watchdog lingers");
     assert!(!is_mount_point(&mp));
 }
 
