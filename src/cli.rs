@@ -13,11 +13,11 @@ use crate::index::{DecodeOptions, Index, IndexError};
 use crate::progress;
 use crate::tree::{NodeId, View};
 
-pub use crate::exit::{Failure, EXIT_DATA, EXIT_OK, EXIT_USAGE};
+pub(crate) use crate::exit::{Failure, EXIT_DATA, EXIT_OK, EXIT_USAGE};
 
 #[derive(Parser)]
 #[command(name = "fsmfs", version, about = "Browse, extract and re-pack elastickv .fsm snapshots")]
-pub struct Cli {
+pub(crate) struct Cli {
     /// More log output (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
@@ -73,7 +73,7 @@ enum Command {
 }
 
 /// FUSE worker threads unless `--threads` says otherwise (docs/fuse.md).
-pub const DEFAULT_THREADS: u16 = 2;
+pub(crate) const DEFAULT_THREADS: u16 = 2;
 
 #[derive(Args)]
 struct MountArgs {
@@ -186,7 +186,7 @@ impl From<ExtractError> for Failure {
 
 /// Parses `--adapter` the way upstream does: items trimmed, empty items
 /// ignored, `all` or an empty list meaning every adapter.
-pub fn parse_adapters(csv: &str) -> Result<Vec<Adapter>, String> {
+pub(crate) fn parse_adapters(csv: &str) -> Result<Vec<Adapter>, String> {
     if csv.is_empty() || csv == "all" {
         return Ok(Adapter::ALL.to_vec());
     }
@@ -240,7 +240,7 @@ impl DecodeArgs {
 }
 
 /// Builds the index with a progress bar on a terminal.
-pub fn open_index(snapshot: &Path, options: DecodeOptions) -> Result<Index, Failure> {
+pub(crate) fn open_index(snapshot: &Path, options: DecodeOptions) -> Result<Index, Failure> {
     let len = std::fs::metadata(snapshot).map(|m| m.len()).unwrap_or(0);
     let pb = progress::bar(len, "indexing", true);
     let index = Index::open(snapshot, options, &mut |pos| pb.set_position(pos));

@@ -3,12 +3,12 @@
 //! line must stay one line a user can read.
 
 /// Longest path shown whole, in bytes.
-pub const MAX_SHOWN: usize = 240;
+pub(crate) const MAX_SHOWN: usize = 240;
 
 /// `path` lossily as UTF-8; past [`MAX_SHOWN`] bytes its middle is replaced
 /// by `…(N bytes)…`, keeping the start (where it is) and the end (the
 /// name).
-pub fn shown(path: &[u8]) -> String {
+pub(crate) fn shown(path: &[u8]) -> String {
     let s = String::from_utf8_lossy(path);
     if s.len() <= MAX_SHOWN {
         return s.into_owned();
@@ -26,7 +26,7 @@ pub fn shown(path: &[u8]) -> String {
 }
 
 /// [`shown`] for a `Path`.
-pub fn shown_path(path: &std::path::Path) -> String {
+pub(crate) fn shown_path(path: &std::path::Path) -> String {
     use std::os::unix::ffi::OsStrExt;
     shown(path.as_os_str().as_bytes())
 }

@@ -2,11 +2,11 @@
 //! and one line for stderr (`docs/cli.md`, "Exit codes").
 
 /// Success.
-pub const EXIT_OK: u8 = 0;
+pub(crate) const EXIT_OK: u8 = 0;
 /// Bad usage, or the environment (missing file, busy target, I/O).
-pub const EXIT_USAGE: u8 = 1;
+pub(crate) const EXIT_USAGE: u8 = 1;
 /// The snapshot (or a tree to pack) is malformed.
-pub const EXIT_DATA: u8 = 2;
+pub(crate) const EXIT_DATA: u8 = 2;
 
 /// A failed command: its exit code and the one line that says why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -18,12 +18,12 @@ pub struct Failure {
 
 impl Failure {
     /// Usage or environment (exit 1).
-    pub fn usage(message: impl Into<String>) -> Self {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
         Failure { code: EXIT_USAGE, message: message.into() }
     }
 
     /// Malformed data (exit 2).
-    pub fn data(message: impl Into<String>) -> Self {
+    pub(crate) fn data(message: impl Into<String>) -> Self {
         Failure { code: EXIT_DATA, message: message.into() }
     }
 }

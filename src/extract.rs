@@ -65,13 +65,13 @@ fn parent_problem(e: &io::Error) -> String {
     }
 }
 
-pub use crate::tree::meta::{file_mode, system_time, DATA_MODE, DIR_MODE, TOP_MODE};
+pub(crate) use crate::tree::meta::{file_mode, system_time, DIR_MODE, TOP_MODE};
 
 /// Statistics of a finished extraction.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Extracted {
     pub files: u64,
-    pub dirs: u64,
+    pub(crate) dirs: u64,
     pub bytes: u64,
 }
 

@@ -24,7 +24,7 @@ pub const NO_INTEGRITY: &str =
 pub const NO_STORE_STREAM: &str =
     "store stream:       none (an empty snapshot: the node restores it as an empty store)";
 
-pub fn write(out: &mut impl Write, index: &Index, json: bool) -> io::Result<()> {
+pub(crate) fn write(out: &mut impl Write, index: &Index, json: bool) -> io::Result<()> {
     let l = &index.layout;
     let s = &index.scan;
     let c = &index.counts;

@@ -14,44 +14,48 @@
 use crate::container::{self, decode_entry, entry_at, is_store_row, ContainerError, Layout, Probe};
 
 #[derive(Debug, Clone, Copy, Default)]
-pub struct ScanOptions {
+pub(crate) struct ScanOptions {
     /// Show entries whose `expireAt` is at or before the snapshot's commit.
     pub include_expired: bool,
 }
 
 /// What the scan saw, for `fsmfs info` and the logs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ScanStats {
+pub(crate) struct ScanStats {
     pub entries: u64,
     /// Raw store bookkeeping rows (`_meta_*`, encryption registry) skipped.
-    pub store_rows: u64,
+    pub(crate) store_rows: u64,
     /// Versions hidden because a newer version of the same key exists.
-    pub older_versions: u64,
+    pub(crate) older_versions: u64,
     /// Keys whose newest version is a tombstone.
-    pub deleted: u64,
+    pub(crate) deleted: u64,
     /// Keys whose newest version expired at the snapshot's commit time.
-    pub expired: u64,
+    pub(crate) expired: u64,
     /// Versions newer than the stream's `lastCommitTS` (an anomaly that
     /// restore tooling rejects; kept, but reported).
-    pub future_versions: u64,
+    pub(crate) future_versions: u64,
     pub live: u64,
     /// `_meta_applied_index`, when the stream carries it.
-    pub applied_index: Option<u64>,
+    pub(crate) applied_index: Option<u64>,
     /// Whether the global (hash) resolution pass had to run.
-    pub global_resolution: bool,
+    pub(crate) global_resolution: bool,
 }
 
 /// The live entries of a snapshot, as offsets into the mapping, in stream
 /// order.
-pub struct Scan {
-    pub layout: Layout,
+pub(crate) struct Scan {
+    pub(crate) layout: Layout,
     pub live: Vec<u64>,
-    pub stats: ScanStats,
+    pub(crate) stats: ScanStats,
 }
 
 /// Walks the whole file once. `progress` receives the byte position now and
 /// then so a caller can draw a bar.
-pub fn scan(data: &[u8], opts: ScanOptions, progress: &mut dyn FnMut(u64)) -> Result<Scan, ContainerError> {
+pub(crate) fn scan(
+    data: &[u8],
+    opts: ScanOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Scan, ContainerError> {
     let probe = container::detect(data)?;
     // An engine file's footer CRC is checked on the second core while this
     // one walks the entries.

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// A bar over `total` units, hidden unless stderr is a terminal.
-pub fn bar(total: u64, what: &str, bytes: bool) -> ProgressBar {
+pub(crate) fn bar(total: u64, what: &str, bytes: bool) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
@@ -24,7 +24,7 @@ pub fn bar(total: u64, what: &str, bytes: bool) -> ProgressBar {
 
 /// A counter without a known total (files walked, …), hidden unless stderr
 /// is a terminal.
-pub fn counter(what: &str, unit: &str) -> ProgressBar {
+pub(crate) fn counter(what: &str, unit: &str) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }

@@ -33,11 +33,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 /// First line of every lock file.
-pub const MARKER: &[u8] = b"fsmfs temporary lock\n";
+pub(crate) const MARKER: &[u8] = b"fsmfs temporary lock\n";
 
 /// Which command owns a temporary (part of its name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum What {
+pub(crate) enum What {
     Extract,
     Pack,
 }
@@ -107,7 +107,7 @@ fn process_gone(pid: u32) -> bool {
 /// A lock file held by this process, and the path of the temporary it
 /// covers.
 #[derive(Debug)]
-pub struct Temp {
+pub(crate) struct Temp {
     lock_path: PathBuf,
     path: PathBuf,
     _lock: File,
@@ -115,7 +115,7 @@ pub struct Temp {
 
 impl Temp {
     /// Creates and locks `.<base>.fsmfs-<what>-<pid>-<hex>.lock` in `dir`.
-    pub fn create(dir: &Path, base: &OsStr, what: What) -> io::Result<Temp> {
+    pub(crate) fn create(dir: &Path, base: &OsStr, what: What) -> io::Result<Temp> {
         let mut stem = OsString::from(".");
         stem.push(base);
         stem.push(format!(".fsmfs-{}-{}-{}", what.tag(), std::process::id(), random_hex16()));
@@ -145,11 +145,11 @@ impl Temp {
     }
 
     /// The temporary this lock covers (not created here).
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
-    pub fn lock_path(&self) -> &Path {
+    pub(crate) fn lock_path(&self) -> &Path {
         &self.lock_path
     }
 }
@@ -185,7 +185,7 @@ fn open_marked_lock(dir: &File, name: &[u8]) -> Option<File> {
 /// Removes the leftovers of dead fsmfs runs in `dir` (see the module docs);
 /// returns how many temporaries were removed. Best effort: a leftover that
 /// cannot be removed is logged and left.
-pub fn sweep(dir: &Path) -> usize {
+pub(crate) fn sweep(dir: &Path) -> usize {
     let Ok(dirf) = File::open(dir) else { return 0 };
     let Ok(list) = std::fs::read_dir(dir) else { return 0 };
     let mut removed = 0;
@@ -240,7 +240,7 @@ impl Slot {
 
 /// Which registered path: unlinked in this order.
 #[derive(Debug, Clone, Copy)]
-pub enum Unlink {
+pub(crate) enum Unlink {
     Temp = 0,
     Lock = 1,
 }
@@ -251,7 +251,7 @@ static PENDING: AtomicI32 = AtomicI32::new(0);
 static HANDLERS: std::sync::Once = std::sync::Once::new();
 
 /// The signals fsmfs cleans up after.
-pub const CLEANUP_SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+pub(crate) const CLEANUP_SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
 
 extern "C" fn on_signal(sig: libc::c_int) {
     // Only async-signal-safe calls here.
@@ -280,7 +280,7 @@ fn install_handlers() {
 }
 
 /// Has the handler unlink `path` before the process dies by a signal.
-pub fn arm_unlink(which: Unlink, path: &Path) {
+pub(crate) fn arm_unlink(which: Unlink, path: &Path) {
     let s = &SLOTS[which as usize];
     let Ok(c) = cpath(path) else { return };
     let bytes = c.as_bytes_with_nul();
@@ -294,16 +294,16 @@ pub fn arm_unlink(which: Unlink, path: &Path) {
     s.armed.store(true, Ordering::SeqCst);
 }
 
-pub fn disarm_unlink(which: Unlink) {
+pub(crate) fn disarm_unlink(which: Unlink) {
     SLOTS[which as usize].armed.store(false, Ordering::SeqCst);
 }
 
 /// While alive, a catchable signal only sets the flag [`interrupted`]
 /// reports; the owner cleans up and calls [`die_by`].
-pub struct Deferred(());
+pub(crate) struct Deferred(());
 
 impl Deferred {
-    pub fn new() -> Deferred {
+    pub(crate) fn new() -> Deferred {
         install_handlers();
         DEFER.store(true, Ordering::SeqCst);
         Deferred(())
@@ -323,7 +323,7 @@ impl Drop for Deferred {
 }
 
 /// The signal that arrived while a [`Deferred`] guard was alive.
-pub fn interrupted() -> Option<libc::c_int> {
+pub(crate) fn interrupted() -> Option<libc::c_int> {
     match PENDING.load(Ordering::SeqCst) {
         0 => None,
         s => Some(s),
@@ -332,7 +332,7 @@ pub fn interrupted() -> Option<libc::c_int> {
 
 /// Ends the process by `sig` with its default action (so the parent sees
 /// "killed by SIGINT", exit status 130 in a shell).
-pub fn die_by(sig: libc::c_int) -> ! {
+pub(crate) fn die_by(sig: libc::c_int) -> ! {
     unsafe {
         libc::signal(sig, libc::SIG_DFL);
         let mut set: libc::sigset_t = std::mem::zeroed();

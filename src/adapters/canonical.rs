@@ -32,7 +32,7 @@ use crate::adapters::s3::{LEAF_DATA_SUFFIX, META_SUFFIX};
 use crate::keys::keymap;
 
 #[derive(Default)]
-pub struct Canonical {
+pub(crate) struct Canonical {
     /// Tree-relative path of each S3 rename tracker → the `encoded` paths
     /// whose records the next decode no longer writes.
     s3_trackers: HashMap<Vec<u8>, Tracker>,
@@ -50,7 +50,7 @@ struct Tracker {
 
 impl Canonical {
     /// `path` is an S3 rename tracker.
-    pub fn s3_tracker(&mut self, path: &[u8]) {
+    pub(crate) fn s3_tracker(&mut self, path: &[u8]) {
         self.s3_trackers.entry(path.to_vec()).or_default();
     }
 
@@ -58,7 +58,7 @@ impl Canonical {
     /// `bucket_rel` that moved `encoded` (= `original` + the suffix) is not
     /// needed: no object key of the payload lies under `original/`. The
     /// tracker holds `records` records in all.
-    pub fn leaf_data_unneeded(
+    pub(crate) fn leaf_data_unneeded(
         &mut self,
         bucket_rel: &[u8],
         path: &[u8],
@@ -77,25 +77,25 @@ impl Canonical {
 
     /// The name the next decode gives input file `rel` in its directory,
     /// when it is not the input's.
-    pub fn moved(&self, rel: &[u8]) -> Option<&[u8]> {
+    pub(crate) fn moved(&self, rel: &[u8]) -> Option<&[u8]> {
         if self.moved.is_empty() {
             return None;
         }
         self.moved.get(rel).map(Vec::as_slice)
     }
 
-    pub fn is_s3_tracker(&self, rel: &[u8]) -> bool {
+    pub(crate) fn is_s3_tracker(&self, rel: &[u8]) -> bool {
         self.s3_trackers.contains_key(rel)
     }
 
     /// Input file `rel` is one the next decode does not write at all.
-    pub fn vanishes(&self, rel: &[u8]) -> bool {
+    pub(crate) fn vanishes(&self, rel: &[u8]) -> bool {
         self.s3_trackers.get(rel).is_some_and(|t| t.vanishes)
     }
 
     /// Whether S3 tracker `rel` read `input` and the decoded `decoded` hold
     /// the same lines once the dropped records' lines are left out.
-    pub fn same_tracker(&self, rel: &[u8], input: &[u8], decoded: &[u8]) -> bool {
+    pub(crate) fn same_tracker(&self, rel: &[u8], input: &[u8], decoded: &[u8]) -> bool {
         let Some(t) = self.s3_trackers.get(rel) else { return false };
         if t.dropped.is_empty() {
             return same_lines(input, decoded);

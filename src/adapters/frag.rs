@@ -12,14 +12,14 @@ use crate::adapters::{redis, sqs};
 
 /// Which renderer produces a file's pieces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FragKind {
+pub(crate) enum FragKind {
     Redis(redis::render::Kind),
     Sqs(sqs::render::Kind),
 }
 
 /// One piece of a fragment file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Piece {
+pub(crate) enum Piece {
     Head,
     /// The fragment of entry `offset`; `first` for the first one.
     Item {
@@ -34,69 +34,69 @@ pub enum Piece {
 
 /// A piece that cannot be rendered: the entry (when known) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FragError {
-    pub offset: Option<u64>,
-    pub detail: String,
+pub(crate) struct FragError {
+    pub(crate) offset: Option<u64>,
+    pub(crate) detail: String,
 }
 
 impl FragError {
-    pub fn at(offset: u64, detail: impl Into<String>) -> Self {
+    pub(crate) fn at(offset: u64, detail: impl Into<String>) -> Self {
         FragError { offset: Some(offset), detail: detail.into() }
     }
 }
 
 /// A file assembled from entries.
-pub struct FragFile {
-    pub kind: FragKind,
+pub(crate) struct FragFile {
+    pub(crate) kind: FragKind,
     /// Where the fragments' entry offsets are: `arenas[arena][start..start + len]`.
-    pub arena: u32,
-    pub start: usize,
-    pub len: usize,
+    pub(crate) arena: u32,
+    pub(crate) start: usize,
+    pub(crate) len: usize,
     /// The entry the head or tail is rendered from (a collection's meta,
     /// a legacy blob), or [`NO_ENTRY`].
-    pub aux: u64,
+    pub(crate) aux: u64,
     /// `expire_at_ms` of a Redis collection (`None` renders `null`).
-    pub ttl: Option<u64>,
+    pub(crate) ttl: Option<u64>,
     /// Newest commit timestamp of the contributing records (the mtime).
-    pub commit_ts: u64,
+    pub(crate) commit_ts: u64,
     cum: OnceLock<Box<[u64]>>,
 }
 
 /// `aux` when there is none.
-pub const NO_ENTRY: u64 = u64::MAX;
+pub(crate) const NO_ENTRY: u64 = u64::MAX;
 
 impl FragFile {
-    pub fn new(kind: FragKind, arena: u32, start: usize, len: usize) -> Self {
+    pub(crate) fn new(kind: FragKind, arena: u32, start: usize, len: usize) -> Self {
         FragFile { kind, arena, start, len, aux: NO_ENTRY, ttl: None, commit_ts: 0, cum: OnceLock::new() }
     }
 }
 
 /// Every fragment file of an index and the offset arenas they point into.
 #[derive(Default)]
-pub struct FragTable {
-    pub arenas: Vec<Box<[u64]>>,
+pub(crate) struct FragTable {
+    pub(crate) arenas: Vec<Box<[u64]>>,
     pub files: Vec<FragFile>,
 }
 
 impl FragTable {
     /// Adds an arena of entry offsets; returns its number.
-    pub fn add_arena(&mut self, offsets: Vec<u64>) -> u32 {
+    pub(crate) fn add_arena(&mut self, offsets: Vec<u64>) -> u32 {
         self.arenas.push(offsets.into_boxed_slice());
         (self.arenas.len() - 1) as u32
     }
 
-    pub fn add(&mut self, file: FragFile) -> u32 {
+    pub(crate) fn add(&mut self, file: FragFile) -> u32 {
         self.files.push(file);
         (self.files.len() - 1) as u32
     }
 
     /// A file rendered as one piece (a zset from a legacy blob): readers
     /// should render it whole and cache it, not re-render per range.
-    pub fn is_whole(&self, n: u32) -> bool {
+    pub(crate) fn is_whole(&self, n: u32) -> bool {
         self.files[n as usize].kind == FragKind::Redis(redis::render::Kind::ZsetLegacy)
     }
 
-    pub fn items(&self, f: &FragFile) -> &[u64] {
+    pub(crate) fn items(&self, f: &FragFile) -> &[u64] {
         &self.arenas[f.arena as usize][f.start..f.start + f.len]
     }
 
@@ -133,14 +133,14 @@ impl FragTable {
     }
 
     /// The exact size of file `n`.
-    pub fn size(&self, data: &[u8], n: u32) -> Result<u64, FragError> {
+    pub(crate) fn size(&self, data: &[u8], n: u32) -> Result<u64, FragError> {
         let f = &self.files[n as usize];
         Ok(*self.cum(data, f)?.last().expect("never empty"))
     }
 
     /// Reads from `offset` into `buf`, rendering only the pieces that
     /// overlap the range.
-    pub fn read(&self, data: &[u8], n: u32, offset: u64, buf: &mut [u8]) -> Result<usize, FragError> {
+    pub(crate) fn read(&self, data: &[u8], n: u32, offset: u64, buf: &mut [u8]) -> Result<usize, FragError> {
         let f = &self.files[n as usize];
         let cum = self.cum(data, f)?;
         let total = *cum.last().expect("never empty");
@@ -166,7 +166,7 @@ impl FragTable {
     }
 
     /// The whole file.
-    pub fn render(&self, data: &[u8], n: u32, out: &mut Vec<u8>) -> Result<(), FragError> {
+    pub(crate) fn render(&self, data: &[u8], n: u32, out: &mut Vec<u8>) -> Result<(), FragError> {
         let f = &self.files[n as usize];
         for i in 0..f.len + 2 {
             self.piece(data, f, i, out)?;
@@ -174,7 +174,7 @@ impl FragTable {
         Ok(())
     }
 
-    pub fn heap_bytes(&self) -> usize {
+    pub(crate) fn heap_bytes(&self) -> usize {
         self.arenas.iter().map(|a| a.len() * 8).sum::<usize>()
             + self.files.capacity() * std::mem::size_of::<FragFile>()
             + self.files.iter().filter_map(|f| f.cum.get()).map(|c| c.len() * 8).sum::<usize>()

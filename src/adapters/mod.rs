@@ -2,20 +2,20 @@
 //! key families during the scan and, at the end, lays its files into the
 //! tree as views. Renderers that turn a view into bytes live beside them.
 
-pub mod canonical;
+pub(crate) mod canonical;
 pub mod dynamodb;
-pub mod frag;
-pub mod packing;
-pub mod records;
+pub(crate) mod frag;
+pub(crate) mod packing;
+pub(crate) mod records;
 pub mod redis;
 pub mod route;
 pub mod s3;
 pub mod sqs;
 
-pub use route::{Adapter, Family};
+pub(crate) use route::Adapter;
 
 /// Each adapter's pack entry point, in one registry.
-pub fn pack_encoder(a: Adapter) -> packing::Encoder {
+pub(crate) fn pack_encoder(a: Adapter) -> packing::Encoder {
     match a {
         Adapter::DynamoDb => dynamodb::pack::encode,
         Adapter::S3 => s3::pack::encode,
@@ -31,7 +31,7 @@ use crate::tree::{TreeBuilder, TreeError};
 
 /// The upstream error identities a record can fail with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
+pub(crate) enum ErrorKind {
     DdbMalformedKey,
     DdbInvalidSchema,
     DdbInvalidItem,
@@ -53,7 +53,6 @@ pub enum ErrorKind {
     RedisInvalidSetMeta,
     RedisInvalidZsetKey,
     RedisInvalidZsetMeta,
-    RedisInvalidZsetMember,
     RedisInvalidZsetLegacyBlob,
     RedisInvalidStreamKey,
     RedisInvalidStreamMeta,
@@ -65,7 +64,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Upstream's sentinel message, so operators can match the two tools.
-    pub fn message(self) -> &'static str {
+    pub(crate) fn message(self) -> &'static str {
         use ErrorKind::*;
         match self {
             DdbMalformedKey => "malformed DynamoDB key",
@@ -89,7 +88,6 @@ impl ErrorKind {
             RedisInvalidSetMeta => "invalid !st|meta| value",
             RedisInvalidZsetKey => "malformed !zs| key",
             RedisInvalidZsetMeta => "invalid !zs|meta| value",
-            RedisInvalidZsetMember => "invalid !zs|mem| value",
             RedisInvalidZsetLegacyBlob => "invalid !redis|zset| value",
             RedisInvalidStreamKey => "malformed !stream| key",
             RedisInvalidStreamMeta => "invalid !stream|meta| value",
@@ -105,20 +103,20 @@ impl ErrorKind {
 /// hand-written: offset, key and detail are each optional.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct RecordError {
-    pub kind: ErrorKind,
+    pub(crate) kind: ErrorKind,
     /// Offset of the entry in the snapshot file.
-    pub offset: Option<u64>,
-    pub key: Option<Vec<u8>>,
-    pub detail: String,
+    pub(crate) offset: Option<u64>,
+    pub(crate) key: Option<Vec<u8>>,
+    pub(crate) detail: String,
 }
 
 impl RecordError {
-    pub fn new(kind: ErrorKind, offset: u64, key: &[u8], detail: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: ErrorKind, offset: u64, key: &[u8], detail: impl Into<String>) -> Self {
         RecordError { kind, offset: Some(offset), key: Some(key.to_vec()), detail: detail.into() }
     }
 
     /// An error about a whole group of records (a bucket, a table).
-    pub fn about(kind: ErrorKind, detail: impl Into<String>) -> Self {
+    pub(crate) fn about(kind: ErrorKind, detail: impl Into<String>) -> Self {
         RecordError { kind, offset: None, key: None, detail: detail.into() }
     }
 }
@@ -151,8 +149,8 @@ pub enum AdapterError {
 /// A non-fatal finding, logged like upstream's `encoder warning` lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {
-    pub event: &'static str,
-    pub fields: Vec<(&'static str, String)>,
+    pub(crate) event: &'static str,
+    pub(crate) fields: Vec<(&'static str, String)>,
 }
 
 impl fmt::Display for Warning {
@@ -167,24 +165,24 @@ impl fmt::Display for Warning {
 
 /// Side tables that views index into, filled during finalize.
 #[derive(Default)]
-pub struct Side {
+pub(crate) struct Side {
     /// Small files rendered while indexing.
-    pub statics: Vec<Box<[u8]>>,
-    pub s3: s3::BodyTable,
+    pub(crate) statics: Vec<Box<[u8]>>,
+    pub(crate) s3: s3::BodyTable,
     /// Entry lists behind `View::EntryList` (records.jsonl).
-    pub entry_lists: Vec<Box<[u64]>>,
+    pub(crate) entry_lists: Vec<Box<[u64]>>,
     /// Aggregated files behind `View::Frag` (Redis collections, SQS
     /// messages, TTL sidecars).
-    pub frags: crate::adapters::frag::FragTable,
+    pub(crate) frags: crate::adapters::frag::FragTable,
 }
 
 impl Side {
-    pub fn add_static(&mut self, bytes: Vec<u8>) -> u32 {
+    pub(crate) fn add_static(&mut self, bytes: Vec<u8>) -> u32 {
         self.statics.push(bytes.into_boxed_slice());
         (self.statics.len() - 1) as u32
     }
 
-    pub fn heap_bytes(&self) -> usize {
+    pub(crate) fn heap_bytes(&self) -> usize {
         self.statics.iter().map(|s| s.len()).sum::<usize>()
             + self.statics.capacity() * std::mem::size_of::<Box<[u8]>>()
             + self.s3.heap_bytes()
@@ -194,14 +192,14 @@ impl Side {
 }
 
 /// Where finalize puts its output.
-pub struct Sink<'t> {
+pub(crate) struct Sink<'t> {
     pub tree: &'t mut TreeBuilder,
-    pub side: &'t mut Side,
+    pub(crate) side: &'t mut Side,
     pub warnings: &'t mut Vec<Warning>,
 }
 
 impl Sink<'_> {
-    pub fn warn(&mut self, event: &'static str, fields: Vec<(&'static str, String)>) {
+    pub(crate) fn warn(&mut self, event: &'static str, fields: Vec<(&'static str, String)>) {
         let w = Warning { event, fields };
         log::warn!("encoder warning {w}");
         self.warnings.push(w);

@@ -13,10 +13,10 @@ use crate::dumptree::{tree_error, FileRef};
 use crate::exit::Failure;
 
 /// Generation stamped on everything `pack` writes (`pack.md` §11.1).
-pub const RESTORE_GENERATION: u64 = 1;
+pub(crate) const RESTORE_GENERATION: u64 = 1;
 
 /// Where records go.
-pub trait RecordSink {
+pub(crate) trait RecordSink {
     /// A record whose value is `value`; `rel` names the file it came from.
     fn add(&mut self, rel: &[u8], key: &[u8], value: &[u8]) -> Result<(), Failure>;
     /// A record whose value is a byte range of an input file, copied when
@@ -25,55 +25,59 @@ pub trait RecordSink {
 }
 
 /// One adapter's pack entry point: walks its directory of the tree.
-pub type Encoder = fn(&Dir, &mut Ctx) -> Result<(), Failure>;
+pub(crate) type Encoder = fn(&Dir, &mut Ctx) -> Result<(), Failure>;
 
 /// What an adapter encoder works with: where records go, and error helpers
 /// that name the offending path.
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     /// The tree root as error lines show it.
-    pub tree_display: String,
+    pub(crate) tree_display: String,
     sink: &'a mut dyn RecordSink,
     walked: &'a dyn Fn(u64),
     files: u64,
     /// What the next decode writes differently (for the self-test).
-    pub canonical: Canonical,
+    pub(crate) canonical: Canonical,
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(tree_display: String, sink: &'a mut dyn RecordSink, walked: &'a dyn Fn(u64)) -> Ctx<'a> {
+    pub(crate) fn new(
+        tree_display: String,
+        sink: &'a mut dyn RecordSink,
+        walked: &'a dyn Fn(u64),
+    ) -> Ctx<'a> {
         Ctx { tree_display, sink, walked, files: 0, canonical: Canonical::default() }
     }
 
     /// A tree problem at `rel` (exit 2; exit 1 for errors of the
     /// environment, see `dumptree::is_environment`).
-    pub fn tree(&self, rel: &[u8], detail: impl fmt::Display + 'static) -> Failure {
+    pub(crate) fn tree(&self, rel: &[u8], detail: impl fmt::Display + 'static) -> Failure {
         tree_error(&self.tree_display, rel, detail)
     }
 
     /// An I/O error while reading the tree at `rel` (exit 2, as upstream
     /// classifies every error inside an adapter walk, unless it is one of
     /// the environment: exit 1).
-    pub fn io(&self, rel: &[u8], e: io::Error) -> Failure {
+    pub(crate) fn io(&self, rel: &[u8], e: io::Error) -> Failure {
         self.tree(rel, e)
     }
 
-    pub fn file(&self, rel: &[u8], e: FileError) -> Failure {
+    pub(crate) fn file(&self, rel: &[u8], e: FileError) -> Failure {
         self.tree(rel, e)
     }
 
     /// One more file read (progress).
-    pub fn walked(&mut self) {
+    pub(crate) fn walked(&mut self) {
         self.files += 1;
         if self.files % 256 == 0 {
             (self.walked)(self.files);
         }
     }
 
-    pub fn add(&mut self, rel: &[u8], key: &[u8], value: &[u8]) -> Result<(), Failure> {
+    pub(crate) fn add(&mut self, rel: &[u8], key: &[u8], value: &[u8]) -> Result<(), Failure> {
         self.sink.add(rel, key, value)
     }
 
-    pub fn add_file(&mut self, rel: &[u8], key: &[u8], r: FileRef<'_>) -> Result<(), Failure> {
+    pub(crate) fn add_file(&mut self, rel: &[u8], key: &[u8], r: FileRef<'_>) -> Result<(), Failure> {
         self.sink.add_file(rel, key, r)
     }
 }

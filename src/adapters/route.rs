@@ -11,7 +11,7 @@ pub enum Adapter {
 }
 
 impl Adapter {
-    pub const ALL: [Adapter; 4] = [Adapter::Redis, Adapter::DynamoDb, Adapter::S3, Adapter::Sqs];
+    pub(crate) const ALL: [Adapter; 4] = [Adapter::Redis, Adapter::DynamoDb, Adapter::S3, Adapter::Sqs];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -25,7 +25,7 @@ impl Adapter {
 
 /// What a key family is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
+pub(crate) enum Family {
     DdbTableMeta,
     DdbTableGen,
     DdbItem,
@@ -44,7 +44,7 @@ pub enum Family {
 }
 
 impl Family {
-    pub fn adapter(self) -> Option<Adapter> {
+    pub(crate) fn adapter(self) -> Option<Adapter> {
         use Family::*;
         match self {
             DdbTableMeta | DdbTableGen | DdbItem | DdbGsi => Some(Adapter::DynamoDb),
@@ -59,7 +59,7 @@ impl Family {
 
 /// Redis key families (`redis-sqs.md` §2.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RedisFamily {
+pub(crate) enum RedisFamily {
     Str,
     Hll,
     Ttl,
@@ -84,7 +84,7 @@ pub enum RedisFamily {
 
 /// SQS key families (`redis-sqs.md` §4.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SqsFamily {
+pub(crate) enum SqsFamily {
     QueueMeta,
     QueueGen,
     QueueSeq,
@@ -148,7 +148,7 @@ const PREFIXES: &[(&[u8], Family)] = &[
 
 /// The family of a user key and the length of the matched prefix, or
 /// `None` for keys no adapter knows (counted as unknown, not an error).
-pub fn classify(user_key: &[u8]) -> Option<(Family, usize)> {
+pub(crate) fn classify(user_key: &[u8]) -> Option<(Family, usize)> {
     if user_key.first() != Some(&b'!') {
         return None;
     }

@@ -30,15 +30,15 @@ use std::fmt;
 /// `json: unsupported value`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("json: unsupported value: NaN or infinite float")]
-pub struct NonFinite;
+pub(crate) struct NonFinite;
 
 /// A fragment passed to [`JsonWriter::raw`] is not a single valid JSON value
 /// (Go's `Marshal` fails on such a `json.RawMessage`). `offset` is the byte
 /// position at which the problem was detected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("invalid JSON fragment at byte {offset}")]
-pub struct InvalidJson {
-    pub offset: usize,
+pub(crate) struct InvalidJson {
+    pub(crate) offset: usize,
 }
 
 // ---------------------------------------------------------------------------
@@ -169,8 +169,10 @@ impl Sink for VecSink<'_> {
     }
 }
 
+#[cfg(test)]
 struct LenSink(usize);
 
+#[cfg(test)]
 impl Sink for LenSink {
     #[inline]
     fn verbatim(&mut self, bytes: &[u8]) {
@@ -231,7 +233,7 @@ fn scan_str<S: Sink>(s: &[u8], html: bool, sink: &mut S) {
 
 /// Appends `s` as a quoted JSON string exactly as Go's encoder writes a Go
 /// `string` holding these bytes (`html` = escape `<` `>` `&`).
-pub fn write_str(out: &mut Vec<u8>, s: &[u8], html: bool) {
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &[u8], html: bool) {
     out.reserve(s.len() + 2);
     out.push(b'"');
     scan_str(s, html, &mut VecSink(out));
@@ -239,7 +241,8 @@ pub fn write_str(out: &mut Vec<u8>, s: &[u8], html: bool) {
 }
 
 /// Number of bytes [`write_str`] appends for `s` (quotes included).
-pub fn str_len(s: &[u8], html: bool) -> usize {
+#[cfg(test)]
+pub(crate) fn str_len(s: &[u8], html: bool) -> usize {
     let mut sink = LenSink(2);
     scan_str(s, html, &mut sink);
     sink.0
@@ -250,7 +253,7 @@ pub fn str_len(s: &[u8], html: bool) -> usize {
 // ---------------------------------------------------------------------------
 
 /// Appends the decimal digits of `v`.
-pub fn write_u64(out: &mut Vec<u8>, mut v: u64) {
+pub(crate) fn write_u64(out: &mut Vec<u8>, mut v: u64) {
     let mut buf = [0u8; 20];
     let mut pos = buf.len();
     loop {
@@ -265,7 +268,7 @@ pub fn write_u64(out: &mut Vec<u8>, mut v: u64) {
 }
 
 /// Appends `v` in decimal with a leading `-` when negative.
-pub fn write_i64(out: &mut Vec<u8>, v: i64) {
+pub(crate) fn write_i64(out: &mut Vec<u8>, v: i64) {
     if v < 0 {
         out.push(b'-');
     }
@@ -273,7 +276,8 @@ pub fn write_i64(out: &mut Vec<u8>, v: i64) {
 }
 
 /// Number of bytes [`write_u64`] appends.
-pub fn u64_len(mut v: u64) -> usize {
+#[cfg(test)]
+pub(crate) fn u64_len(mut v: u64) -> usize {
     let mut n = 1;
     while v >= 10 {
         v /= 10;
@@ -283,7 +287,8 @@ pub fn u64_len(mut v: u64) -> usize {
 }
 
 /// Number of bytes [`write_i64`] appends.
-pub fn i64_len(v: i64) -> usize {
+#[cfg(test)]
+pub(crate) fn i64_len(v: i64) -> usize {
     usize::from(v < 0) + u64_len(v.unsigned_abs())
 }
 
@@ -539,7 +544,7 @@ fn push_fixed_form(out: &mut Vec<u8>, neg: bool, dg: &Digits) {
 ///
 /// NaN and ±Inf make Go's encoder fail; they return `Err(NonFinite)` and
 /// leave `out` untouched.
-pub fn write_f64(out: &mut Vec<u8>, v: f64) -> Result<(), NonFinite> {
+pub(crate) fn write_f64(out: &mut Vec<u8>, v: f64) -> Result<(), NonFinite> {
     if !v.is_finite() {
         return Err(NonFinite);
     }
@@ -559,7 +564,8 @@ pub fn write_f64(out: &mut Vec<u8>, v: f64) -> Result<(), NonFinite> {
 }
 
 /// [`write_f64`] into a new string; `None` for NaN and ±Inf.
-pub fn format_f64_go(v: f64) -> Option<String> {
+#[cfg(test)]
+pub(crate) fn format_f64_go(v: f64) -> Option<String> {
     let mut out = Vec::with_capacity(24);
     write_f64(&mut out, v).ok()?;
     // Only ASCII digits, '-', '+', '.', 'e' are ever written.
@@ -572,7 +578,8 @@ pub fn format_f64_go(v: f64) -> Option<String> {
 /// least two exponent digits (`1e+06`, `1e-05`, `1.7976931348623157e+308`);
 /// otherwise positional (`100000`, `0.0001`, `-0`). Non-finite values give
 /// `+Inf`, `-Inf` and `NaN`.
-pub fn format_float_g(v: f64) -> String {
+#[cfg(test)]
+pub(crate) fn format_float_g(v: f64) -> String {
     if v.is_nan() {
         return "NaN".to_owned();
     }
@@ -681,7 +688,7 @@ fn check_number(src: &[u8], mut i: usize) -> Result<usize, InvalidJson> {
 /// Checks that `src` holds exactly one JSON value (surrounded by optional
 /// whitespace) under the same rules as Go's `json.Valid`, including its
 /// nesting limit.
-pub fn validate_json(src: &[u8]) -> Result<(), InvalidJson> {
+pub(crate) fn validate_json(src: &[u8]) -> Result<(), InvalidJson> {
     let mut stack = KindStack::new();
     let mut i = 0;
     'value: loop {
@@ -893,7 +900,7 @@ const SPACES: &[u8; 64] = b"                                                    
 /// …). Misuse (a value in an object without a key, unbalanced `end_*`, two
 /// top-level values without [`end_line`](Self::end_line)) trips a
 /// `debug_assert!`; release builds never panic but may emit invalid JSON.
-pub struct JsonWriter<'a> {
+pub(crate) struct JsonWriter<'a> {
     out: &'a mut Vec<u8>,
     pretty: bool,
     html: bool,
@@ -909,13 +916,13 @@ pub struct JsonWriter<'a> {
 impl<'a> JsonWriter<'a> {
     /// Indented output (`json.MarshalIndent(v, "", "  ")`), appended to `out`.
     #[must_use]
-    pub fn pretty(out: &'a mut Vec<u8>, html: bool) -> Self {
+    pub(crate) fn pretty(out: &'a mut Vec<u8>, html: bool) -> Self {
         Self::new(out, true, html)
     }
 
     /// Compact output (`json.Marshal`, `json.Encoder`), appended to `out`.
     #[must_use]
-    pub fn compact(out: &'a mut Vec<u8>, html: bool) -> Self {
+    pub(crate) fn compact(out: &'a mut Vec<u8>, html: bool) -> Self {
         Self::new(out, false, html)
     }
 
@@ -933,25 +940,28 @@ impl<'a> JsonWriter<'a> {
 
     /// True once a whole top-level value has been written (and not yet
     /// followed by [`end_line`](Self::end_line)).
-    pub fn is_complete(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_complete(&self) -> bool {
         self.complete
     }
 
     /// Current nesting depth (0 at top level).
-    pub fn depth(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn depth(&self) -> usize {
         self.stack.len()
     }
 
     /// Ends the writer, checking (in debug builds) that exactly one complete
     /// value was written.
-    pub fn finish(self) {
+    #[cfg(test)]
+    pub(crate) fn finish(self) {
         debug_assert!(self.complete && self.stack.len() == 0, "JsonWriter finished with an incomplete value");
     }
 
     /// Terminates the current top-level value with `\n` (what
     /// `json.Encoder.Encode` appends) and allows another top-level value —
     /// one writer can produce a whole JSONL file.
-    pub fn end_line(&mut self) {
+    pub(crate) fn end_line(&mut self) {
         debug_assert!(self.complete && self.stack.len() == 0, "end_line before the value is complete");
         self.out.push(b'\n');
         self.complete = false;
@@ -961,28 +971,28 @@ impl<'a> JsonWriter<'a> {
 
     // -- structure ---------------------------------------------------------
 
-    pub fn begin_object(&mut self) {
+    pub(crate) fn begin_object(&mut self) {
         self.before_value();
         self.out.push(b'{');
         self.open(true);
     }
 
-    pub fn end_object(&mut self) {
+    pub(crate) fn end_object(&mut self) {
         self.close(true);
     }
 
-    pub fn begin_array(&mut self) {
+    pub(crate) fn begin_array(&mut self) {
         self.before_value();
         self.out.push(b'[');
         self.open(false);
     }
 
-    pub fn end_array(&mut self) {
+    pub(crate) fn end_array(&mut self) {
         self.close(false);
     }
 
     /// Object member name, escaped like a string value.
-    pub fn key(&mut self, k: &[u8]) {
+    pub(crate) fn key(&mut self, k: &[u8]) {
         self.before_key();
         write_str(self.out, k, self.html);
         self.after_key_written();
@@ -990,7 +1000,7 @@ impl<'a> JsonWriter<'a> {
 
     // -- scalars -----------------------------------------------------------
 
-    pub fn string(&mut self, s: &[u8]) {
+    pub(crate) fn string(&mut self, s: &[u8]) {
         let html = self.html;
         self.string_with_html(s, html);
     }
@@ -999,31 +1009,31 @@ impl<'a> JsonWriter<'a> {
     /// writer's. Models a value that Go produced with a separate, escaping
     /// `json.Marshal` and embedded as a `json.RawMessage` in a non-escaping
     /// encoder (e.g. the SQS `body` field in `messages.jsonl`).
-    pub fn string_with_html(&mut self, s: &[u8], html: bool) {
+    pub(crate) fn string_with_html(&mut self, s: &[u8], html: bool) {
         self.before_value();
         write_str(self.out, s, html);
         self.after_value();
     }
 
-    pub fn u64(&mut self, v: u64) {
+    pub(crate) fn u64(&mut self, v: u64) {
         self.before_value();
         write_u64(self.out, v);
         self.after_value();
     }
 
-    pub fn i64(&mut self, v: i64) {
+    pub(crate) fn i64(&mut self, v: i64) {
         self.before_value();
         write_i64(self.out, v);
         self.after_value();
     }
 
-    pub fn bool(&mut self, v: bool) {
+    pub(crate) fn bool(&mut self, v: bool) {
         self.before_value();
         self.out.extend_from_slice(if v { b"true" as &[u8] } else { b"false" });
         self.after_value();
     }
 
-    pub fn null(&mut self) {
+    pub(crate) fn null(&mut self) {
         self.before_value();
         self.out.extend_from_slice(b"null");
         self.after_value();
@@ -1033,7 +1043,8 @@ impl<'a> JsonWriter<'a> {
     /// ±Inf return `Err` without writing anything or changing the state; Go
     /// would abort the whole `Marshal`, so the caller should discard the
     /// output.
-    pub fn f64(&mut self, v: f64) -> Result<(), NonFinite> {
+    #[cfg(test)]
+    pub(crate) fn f64(&mut self, v: f64) -> Result<(), NonFinite> {
         if !v.is_finite() {
             return Err(NonFinite);
         }
@@ -1049,7 +1060,7 @@ impl<'a> JsonWriter<'a> {
     /// `<` `>` `&` and U+2028/U+2029 inside its strings become `\u` escapes
     /// while all other bytes and existing escapes are kept; in pretty mode it
     /// is indented to the current depth exactly as `MarshalIndent` would.
-    pub fn raw(&mut self, json_fragment: &[u8]) -> Result<(), InvalidJson> {
+    pub(crate) fn raw(&mut self, json_fragment: &[u8]) -> Result<(), InvalidJson> {
         validate_json(json_fragment)?;
         let src = json_fragment;
         let mut i = 0;

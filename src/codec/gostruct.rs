@@ -7,11 +7,11 @@
 use serde_json::{Map, Value};
 
 /// A decoded JSON object, or an explanation in Go's spirit.
-pub struct GoObject(Map<String, Value>);
+pub(crate) struct GoObject(Map<String, Value>);
 
 /// Replaces each invalid UTF-8 byte with U+FFFD, as Go's decoder does
 /// inside strings (outside strings such bytes are syntax errors either way).
-pub fn sanitize(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+pub(crate) fn sanitize(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     if std::str::from_utf8(bytes).is_ok() {
         return std::borrow::Cow::Borrowed(bytes);
     }
@@ -37,7 +37,7 @@ pub fn sanitize(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 impl GoObject {
     /// Parses a whole document that must be an object (a top-level `null`
     /// is accepted and reads as all-zero, as Go does).
-    pub fn parse(bytes: &[u8]) -> Result<GoObject, String> {
+    pub(crate) fn parse(bytes: &[u8]) -> Result<GoObject, String> {
         let clean = sanitize(bytes);
         match serde_json::from_slice::<Value>(&clean) {
             Ok(Value::Object(m)) => Ok(GoObject(m)),
@@ -49,7 +49,7 @@ impl GoObject {
 
     /// An already-parsed JSON value read as a struct: an object, or `null`
     /// (all fields zero).
-    pub fn from_value(v: Value) -> Result<GoObject, String> {
+    pub(crate) fn from_value(v: Value) -> Result<GoObject, String> {
         match v {
             Value::Object(m) => Ok(GoObject(m)),
             Value::Null => Ok(GoObject(Map::new())),
@@ -61,14 +61,8 @@ impl GoObject {
         field_of(&self.0, name)
     }
 
-    /// The raw value Go would assign to field `name` (for fields read as
-    /// `json.RawMessage`).
-    pub fn raw(&self, name: &str) -> Option<&Value> {
-        self.field(name)
-    }
-
     /// A slice field as raw values; absent or `null` reads as empty.
-    pub fn array(&self, name: &str) -> Result<&[Value], String> {
+    pub(crate) fn array(&self, name: &str) -> Result<&[Value], String> {
         match self.field(name) {
             None | Some(Value::Null) => Ok(&[]),
             Some(Value::Array(a)) => Ok(a),
@@ -76,7 +70,7 @@ impl GoObject {
         }
     }
 
-    pub fn str(&self, name: &str) -> Result<String, String> {
+    pub(crate) fn str(&self, name: &str) -> Result<String, String> {
         match self.field(name) {
             None | Some(Value::Null) => Ok(String::new()),
             Some(Value::String(s)) => Ok(s.clone()),
@@ -84,21 +78,21 @@ impl GoObject {
         }
     }
 
-    pub fn u64(&self, name: &str) -> Result<u64, String> {
+    pub(crate) fn u64(&self, name: &str) -> Result<u64, String> {
         match self.field(name) {
             None | Some(Value::Null) => Ok(0),
             Some(v) => as_u64(v).ok_or_else(|| mismatch(name, v, "uint64")),
         }
     }
 
-    pub fn i64(&self, name: &str) -> Result<i64, String> {
+    pub(crate) fn i64(&self, name: &str) -> Result<i64, String> {
         match self.field(name) {
             None | Some(Value::Null) => Ok(0),
             Some(v) => v.as_i64().filter(|_| is_integer(v)).ok_or_else(|| mismatch(name, v, "int64")),
         }
     }
 
-    pub fn bool(&self, name: &str) -> Result<bool, String> {
+    pub(crate) fn bool(&self, name: &str) -> Result<bool, String> {
         match self.field(name) {
             None | Some(Value::Null) => Ok(false),
             Some(Value::Bool(b)) => Ok(*b),
@@ -108,7 +102,7 @@ impl GoObject {
 
     /// A `map[string]string`, sorted by key as Go marshals it; `None` for
     /// absent or `null`.
-    pub fn str_map(&self, name: &str) -> Result<Option<Vec<(String, String)>>, String> {
+    pub(crate) fn str_map(&self, name: &str) -> Result<Option<Vec<(String, String)>>, String> {
         match self.field(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Object(m)) => {
@@ -129,7 +123,7 @@ impl GoObject {
     }
 
     /// A `[]uint64`; `None` for absent or `null`.
-    pub fn u64_list(&self, name: &str) -> Result<Option<Vec<u64>>, String> {
+    pub(crate) fn u64_list(&self, name: &str) -> Result<Option<Vec<u64>>, String> {
         match self.field(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Array(a)) => {
@@ -150,7 +144,7 @@ impl GoObject {
 
     /// A nested struct; absent or `null` reads as an empty object (Go leaves
     /// the zero value).
-    pub fn object(&self, name: &str) -> Result<GoObject, String> {
+    pub(crate) fn object(&self, name: &str) -> Result<GoObject, String> {
         match self.field(name) {
             None | Some(Value::Null) => Ok(GoObject(Map::new())),
             Some(Value::Object(m)) => Ok(GoObject(m.clone())),
@@ -159,7 +153,7 @@ impl GoObject {
     }
 
     /// A `[]string`; absent or `null` reads as empty, a `null` element as "".
-    pub fn strings(&self, name: &str) -> Result<Vec<String>, String> {
+    pub(crate) fn strings(&self, name: &str) -> Result<Vec<String>, String> {
         match self.field(name) {
             None | Some(Value::Null) => Ok(Vec::new()),
             Some(Value::Array(a)) => a
@@ -176,12 +170,12 @@ impl GoObject {
 
     /// Whether the field is present with a non-`null` value (Go's pointer
     /// fields: `nil` unless set).
-    pub fn is_set(&self, name: &str) -> bool {
+    pub(crate) fn is_set(&self, name: &str) -> bool {
         !matches!(self.field(name), None | Some(Value::Null))
     }
 
     /// A `uint32` field (Go refuses values that do not fit).
-    pub fn u32(&self, name: &str) -> Result<u32, String> {
+    pub(crate) fn u32(&self, name: &str) -> Result<u32, String> {
         match self.field(name) {
             None | Some(Value::Null) => Ok(0),
             Some(v) => {
@@ -191,7 +185,7 @@ impl GoObject {
     }
 
     /// A slice of structs.
-    pub fn objects(&self, name: &str) -> Result<Vec<GoObject>, String> {
+    pub(crate) fn objects(&self, name: &str) -> Result<Vec<GoObject>, String> {
         match self.field(name) {
             None | Some(Value::Null) => Ok(Vec::new()),
             Some(Value::Array(a)) => a
@@ -209,7 +203,7 @@ impl GoObject {
 
 /// The value of field `name` in `m` as Go's decoder matches it: the exact
 /// name, else an ASCII-case-insensitive one.
-pub fn field_of<'a>(m: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+pub(crate) fn field_of<'a>(m: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     if let Some(v) = m.get(name) {
         return Some(v);
     }
@@ -228,7 +222,7 @@ fn as_u64(v: &Value) -> Option<u64> {
 }
 
 /// What a JSON value is, in Go's error words.
-pub fn kind(v: &Value) -> &'static str {
+pub(crate) fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "bool",

@@ -11,7 +11,7 @@
 //! Calendar arithmetic is proleptic Gregorian, done by hand.
 
 /// HLC layout: physical milliseconds in the upper 48 bits.
-pub const HLC_LOGICAL_BITS: u32 = 16;
+pub(crate) const HLC_LOGICAL_BITS: u32 = 16;
 
 const SECS_PER_DAY: i128 = 86_400;
 const NANOS_PER_SEC: u32 = 1_000_000_000;
@@ -102,7 +102,7 @@ fn format_rfc3339(total_secs: i128, nanos: u32) -> String {
 /// `time.UnixMilli(ms).UTC().Format(time.RFC3339Nano)`, e.g.
 /// `1714400000123` → `2024-04-29T14:13:20.123Z`. Exact for every `i64`
 /// (Go handles that whole range correctly too).
-pub fn format_unix_ms_rfc3339(ms: i64) -> String {
+pub(crate) fn format_unix_ms_rfc3339(ms: i64) -> String {
     let secs = i128::from(ms.div_euclid(1_000));
     let nanos = ms.rem_euclid(1_000).unsigned_abs() as u32 * 1_000_000;
     format_rfc3339(secs, nanos)
@@ -111,14 +111,14 @@ pub fn format_unix_ms_rfc3339(ms: i64) -> String {
 /// `time.Unix(secs, nanos).UTC().Format(time.RFC3339Nano)`; `nanos` ≥ 1e9
 /// carries into the seconds as in Go. Computed exactly; Go itself wraps for
 /// `secs` within about 8·10^9 of `i64::MIN`, a range no caller produces.
-pub fn format_unix_nanos_rfc3339(secs: i64, nanos: u32) -> String {
+pub(crate) fn format_unix_nanos_rfc3339(secs: i64, nanos: u32) -> String {
     let total = i128::from(secs) + i128::from(nanos / NANOS_PER_SEC);
     format_rfc3339(total, nanos % NANOS_PER_SEC)
 }
 
 /// Upstream `formatHLCAsRFC3339Nano`: `None` for HLC 0 (field omitted),
 /// otherwise the physical part (`hlc >> 16` ms) formatted.
-pub fn format_hlc_rfc3339(hlc: u64) -> Option<String> {
+pub(crate) fn format_hlc_rfc3339(hlc: u64) -> Option<String> {
     if hlc == 0 {
         return None;
     }
@@ -138,7 +138,7 @@ pub fn format_hlc_rfc3339(hlc: u64) -> Option<String> {
 /// * `Z` (upper case only) or `±HH:MM` with 2-digit fields, hour ≤ 24 and
 ///   minute ≤ 60 (Go's offset range check is that loose);
 /// * nothing after that.
-pub fn parse_rfc3339(s: &str) -> Option<(i64, u32)> {
+pub(crate) fn parse_rfc3339(s: &str) -> Option<(i64, u32)> {
     let b = s.as_bytes();
     let mut i = 0usize;
 
@@ -216,7 +216,7 @@ pub fn parse_rfc3339(s: &str) -> Option<(i64, u32)> {
 /// instant as Unix milliseconds (`t.UnixMilli()`, floor division), or `None`
 /// when Go's `time.Parse(time.RFC3339Nano, …)` would fail. The value may be
 /// negative; upstream then stores HLC 0 (see [`parse_rfc3339_to_hlc`]).
-pub fn parse_rfc3339_to_unix_ms(s: &str) -> Option<i64> {
+pub(crate) fn parse_rfc3339_to_unix_ms(s: &str) -> Option<i64> {
     let (secs, nanos) = parse_rfc3339(s)?;
     // Years 0..=9999 keep this far inside i64.
     Some(secs * 1_000 + i64::from(nanos / 1_000_000))
@@ -224,7 +224,7 @@ pub fn parse_rfc3339_to_unix_ms(s: &str) -> Option<i64> {
 
 /// Upstream `parseRFC3339NanoAsHLC`: empty, unparsable or pre-1970 → 0,
 /// otherwise `ms << 16`.
-pub fn parse_rfc3339_to_hlc(s: &str) -> u64 {
+pub(crate) fn parse_rfc3339_to_hlc(s: &str) -> u64 {
     match parse_rfc3339_to_unix_ms(s) {
         Some(ms) if ms >= 0 => ms.unsigned_abs() << HLC_LOGICAL_BITS,
         _ => 0,
@@ -267,7 +267,7 @@ fn hour_digits(b: &[u8], i: &mut usize) -> Option<u32> {
 }
 
 /// HLC timestamp → (seconds, nanoseconds) since the epoch.
-pub fn hlc_to_unix(ts: u64) -> (i64, u32) {
+pub(crate) fn hlc_to_unix(ts: u64) -> (i64, u32) {
     let ms = ts >> 16;
     ((ms / 1000) as i64, ((ms % 1000) * 1_000_000) as u32)
 }

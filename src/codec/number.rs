@@ -13,7 +13,7 @@ use std::cmp::Ordering;
 
 /// Go's `unicode.IsSpace` (the Unicode White_Space set), spelled out so the
 /// result cannot drift with the Rust toolchain's Unicode tables.
-pub fn is_go_space(c: char) -> bool {
+pub(crate) fn is_go_space(c: char) -> bool {
     matches!(
         c,
         '\t' | '\n' | '\u{0B}' | '\u{0C}' | '\r' | ' ' | '\u{85}' | '\u{A0}' | '\u{1680}' | '\u{2000}'
@@ -22,7 +22,7 @@ pub fn is_go_space(c: char) -> bool {
 }
 
 /// Go's `strings.TrimSpace`.
-pub fn go_trim_space(s: &str) -> &str {
+pub(crate) fn go_trim_space(s: &str) -> &str {
     s.trim_matches(is_go_space)
 }
 
@@ -501,7 +501,7 @@ fn lehmer_gcd(x: &BigUint, y: &BigUint) -> BigUint {
 /// Every message ends in upstream's sentinel text
 /// `: backup: dynamodb encode invalid item json`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum NumberError {
+pub(crate) enum NumberError {
     /// Nothing left after trimming white space.
     #[error("empty number literal: backup: dynamodb encode invalid item json")]
     Empty,
@@ -537,7 +537,7 @@ const NUM_SEPARATOR: u8 = 0x00;
 /// Faithful to upstream, including its quirk that negative numbers whose
 /// significant digits extend another's (e.g. `-1.2` vs `-1.23`) do not sort
 /// numerically.
-pub fn ordered_number_bytes(text: &str) -> Result<Vec<u8>, NumberError> {
+pub(crate) fn ordered_number_bytes(text: &str) -> Result<Vec<u8>, NumberError> {
     let trimmed = go_trim_space(text);
     if trimmed.is_empty() {
         return Err(NumberError::Empty);

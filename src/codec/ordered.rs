@@ -3,7 +3,7 @@
 //! ends with 0x00 0x01, so segments compare like the raw strings.
 
 /// Appends `seg(raw)`.
-pub fn push_segment(out: &mut Vec<u8>, raw: &[u8]) {
+pub(crate) fn push_segment(out: &mut Vec<u8>, raw: &[u8]) {
     for &b in raw {
         out.push(b);
         if b == 0 {

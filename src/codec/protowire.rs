@@ -3,7 +3,7 @@
 //! snapshot mapping; nothing is allocated while walking.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum WireError {
+pub(crate) enum WireError {
     #[error("protobuf truncated at byte {at}")]
     Truncated { at: usize },
     #[error("protobuf varint too long at byte {at}")]
@@ -16,7 +16,7 @@ pub enum WireError {
 
 /// One field's payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Value<'a> {
+pub(crate) enum Value<'a> {
     Varint(u64),
     Fixed64(u64),
     Bytes(&'a [u8]),
@@ -26,19 +26,19 @@ pub enum Value<'a> {
 }
 
 /// Iterates the fields of one message.
-pub struct Fields<'a> {
+pub(crate) struct Fields<'a> {
     buf: &'a [u8],
     pos: usize,
     failed: bool,
 }
 
 impl<'a> Fields<'a> {
-    pub fn new(buf: &'a [u8]) -> Self {
+    pub(crate) fn new(buf: &'a [u8]) -> Self {
         Fields { buf, pos: 0, failed: false }
     }
 
     /// Offset of the next unread byte.
-    pub fn position(&self) -> usize {
+    pub(crate) fn position(&self) -> usize {
         self.pos
     }
 
@@ -137,7 +137,8 @@ impl<'a> Iterator for Fields<'a> {
 }
 
 /// Checks that a whole message parses at the wire level.
-pub fn validate(buf: &[u8]) -> Result<(), WireError> {
+#[cfg(test)]
+pub(crate) fn validate(buf: &[u8]) -> Result<(), WireError> {
     for f in Fields::new(buf) {
         f?;
     }
@@ -147,12 +148,12 @@ pub fn validate(buf: &[u8]) -> Result<(), WireError> {
 /// Writes fields in the order called, the way Go's deterministic
 /// marshalling lays them out.
 #[derive(Default)]
-pub struct Writer {
-    pub buf: Vec<u8>,
+pub(crate) struct Writer {
+    pub(crate) buf: Vec<u8>,
 }
 
 impl Writer {
-    pub fn varint(&mut self, mut v: u64) {
+    pub(crate) fn varint(&mut self, mut v: u64) {
         while v >= 0x80 {
             self.buf.push((v as u8) | 0x80);
             v >>= 7;
@@ -164,19 +165,19 @@ impl Writer {
         self.varint((u64::from(field) << 3) | u64::from(wt));
     }
 
-    pub fn uint(&mut self, field: u32, v: u64) {
+    pub(crate) fn uint(&mut self, field: u32, v: u64) {
         self.tag(field, 0);
         self.varint(v);
     }
 
-    pub fn bytes(&mut self, field: u32, v: &[u8]) {
+    pub(crate) fn bytes(&mut self, field: u32, v: &[u8]) {
         self.tag(field, 2);
         self.varint(v.len() as u64);
         self.buf.extend_from_slice(v);
     }
 
     /// A nested message built by `f`.
-    pub fn message(&mut self, field: u32, f: impl FnOnce(&mut Writer)) {
+    pub(crate) fn message(&mut self, field: u32, f: impl FnOnce(&mut Writer)) {
         let mut inner = Writer::default();
         f(&mut inner);
         self.bytes(field, &inner.buf);

@@ -49,7 +49,7 @@ pub enum ContainerError {
 
 /// Render key bytes for an error line: printable ASCII as is, the rest as
 /// `\xNN`, long keys cut with an ellipsis.
-pub fn show_key(key: &[u8]) -> String {
+pub(crate) fn show_key(key: &[u8]) -> String {
     const MAX: usize = 96;
     let mut s = String::new();
     for &b in key.iter().take(MAX) {

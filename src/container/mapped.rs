@@ -30,11 +30,11 @@ use super::sigbus::Registration;
 /// deleting it, linking or `chmod` change it without touching a byte, and
 /// the mapping stays valid through all of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Identity {
-    pub dev: u64,
-    pub ino: u64,
+pub(crate) struct Identity {
+    pub(crate) dev: u64,
+    pub(crate) ino: u64,
     pub size: u64,
-    pub mtime: (i64, i64),
+    pub(crate) mtime: (i64, i64),
 }
 
 impl Identity {
@@ -61,31 +61,27 @@ impl Identity {
 )]
 pub struct SourceChanged {
     pub path: String,
-    pub detail: String,
+    pub(crate) detail: String,
 }
 
 /// An open file and its identity when it was opened: tells whether the
 /// file has been modified since.
 #[derive(Debug)]
-pub struct Watcher {
+pub(crate) struct Watcher {
     file: File,
     identity: Identity,
     path: String,
 }
 
 impl Watcher {
-    pub fn new(file: File, path: &Path) -> io::Result<Watcher> {
+    pub(crate) fn new(file: File, path: &Path) -> io::Result<Watcher> {
         let identity = Identity::of(&file)?;
         Ok(Watcher { file, identity, path: path.display().to_string() })
     }
 
     /// A second watcher on the same open file (a duplicated descriptor).
-    pub fn try_clone(&self) -> io::Result<Watcher> {
+    pub(crate) fn try_clone(&self) -> io::Result<Watcher> {
         Ok(Watcher { file: self.file.try_clone()?, identity: self.identity, path: self.path.clone() })
-    }
-
-    pub fn identity(&self) -> Identity {
-        self.identity
     }
 
     fn changed<T>(&self, detail: String) -> Result<T, SourceChanged> {
@@ -93,7 +89,7 @@ impl Watcher {
     }
 
     /// Ok when the file's identity is the one it had when opened.
-    pub fn verify(&self) -> Result<(), SourceChanged> {
+    pub(crate) fn verify(&self) -> Result<(), SourceChanged> {
         let now = match Identity::of(&self.file) {
             Ok(n) => n,
             Err(e) => return self.changed(format!("cannot be checked ({e})")),
@@ -111,7 +107,7 @@ impl Watcher {
 }
 
 /// A read-only mapping of a whole, non-empty file.
-pub struct MappedFile {
+pub(crate) struct MappedFile {
     // Field order matters: the registration is dropped (forgotten by the
     // fault handler) before the range is unmapped.
     guard: Registration,
@@ -122,7 +118,7 @@ pub struct MappedFile {
 impl MappedFile {
     /// Maps `file` (opened from `path`, which names it in messages).
     /// `Ok(None)` for an empty file, which cannot be mapped.
-    pub fn map(file: File, path: &Path) -> io::Result<Option<MappedFile>> {
+    pub(crate) fn map(file: File, path: &Path) -> io::Result<Option<MappedFile>> {
         let watch = Watcher::new(file, path)?;
         if watch.identity.size == 0 {
             return Ok(None);
@@ -134,17 +130,17 @@ impl MappedFile {
         Ok(Some(MappedFile { guard, map, watch }))
     }
 
-    pub fn bytes(&self) -> &[u8] {
+    pub(crate) fn bytes(&self) -> &[u8] {
         &self.map
     }
 
-    pub fn watcher(&self) -> &Watcher {
+    pub(crate) fn watcher(&self) -> &Watcher {
         &self.watch
     }
 
     /// Ok when the file is still the one mapped and no read of the mapping
     /// has faulted: every byte read before this call was the snapshot's.
-    pub fn verify(&self) -> Result<(), SourceChanged> {
+    pub(crate) fn verify(&self) -> Result<(), SourceChanged> {
         self.watch.verify()?;
         if self.guard.poisoned() {
             return self.watch.changed("could not be read (an I/O error, or a truncation undone)".into());

@@ -12,14 +12,14 @@ const FOOTER_LEN: usize = 4;
 
 /// The raft-engine payload header (L2), when present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EngineHeader {
+pub(crate) enum EngineHeader {
     V1 { ceiling_ms: u64 },
     V2 { ceiling_ms: u64, cutover: u64, len: u16 },
 }
 
 /// Which of the known file shapes this is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
+pub(crate) enum Shape {
     /// Bare `EKVPBBL1` stream: what the upstream encoder and `pack` write.
     Raw,
     /// `EKVPBBL1` stream followed by a CRC32C footer (pre-HLC engine file).
@@ -32,7 +32,7 @@ pub enum Shape {
 }
 
 impl Shape {
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Shape::Raw => "raw EKVPBBL1 stream",
             Shape::Legacy => "headerless legacy engine file (CRC32C footer)",
@@ -52,34 +52,34 @@ impl Shape {
         }
     }
 
-    pub fn has_footer(&self) -> bool {
+    pub(crate) fn has_footer(&self) -> bool {
         matches!(self, Shape::Legacy | Shape::EmptyFootered | Shape::Engine { footer: true, .. })
     }
 }
 
 /// Result of reading the headers, before the entries are walked.
 #[derive(Debug, Clone, Copy)]
-pub struct Probe {
-    pub header: Option<EngineHeader>,
+pub(crate) struct Probe {
+    pub(crate) header: Option<EngineHeader>,
     /// Offset of the `EKVPBBL1` magic, or `None` for an empty store stream.
-    pub stream_start: Option<usize>,
-    pub last_commit_ts: u64,
+    pub(crate) stream_start: Option<usize>,
+    pub(crate) last_commit_ts: u64,
     len: usize,
 }
 
 /// The settled layout of a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Layout {
-    pub shape: Shape,
+pub(crate) struct Layout {
+    pub(crate) shape: Shape,
     /// Offset of the first entry and the end of the last one.
-    pub entries_start: usize,
-    pub entries_end: usize,
-    pub last_commit_ts: u64,
+    pub(crate) entries_start: usize,
+    pub(crate) entries_end: usize,
+    pub(crate) last_commit_ts: u64,
     /// The footer value when the shape has one (already verified).
-    pub crc: Option<u32>,
+    pub(crate) crc: Option<u32>,
     /// False when the payload holds no store stream at all (the node
     /// restores that as an empty store; upstream's decoder fails on it).
-    pub has_store_stream: bool,
+    pub(crate) has_store_stream: bool,
 }
 
 fn be_u64(b: &[u8]) -> u64 {
@@ -134,7 +134,7 @@ fn read_engine_header(data: &[u8]) -> Result<(EngineHeader, usize), ContainerErr
 }
 
 /// Reads the engine header (if any) and the store stream header.
-pub fn detect(data: &[u8]) -> Result<Probe, ContainerError> {
+pub(crate) fn detect(data: &[u8]) -> Result<Probe, ContainerError> {
     let n = data.len();
     if n == 0 {
         return Err(ContainerError::Empty);
@@ -186,7 +186,7 @@ impl Probe {
     /// The entry walker over everything after the stream header. It runs to
     /// the end of the file; a trailing footer shows up as
     /// [`StreamEnd::FourByteTail`].
-    pub fn entries<'a>(&self, data: &'a [u8]) -> RawEntries<'a> {
+    pub(crate) fn entries<'a>(&self, data: &'a [u8]) -> RawEntries<'a> {
         match self.stream_start {
             Some(s) => RawEntries::new(data, s + STREAM_HEADER_LEN, self.len),
             None => RawEntries::new(data, self.len, self.len),
@@ -196,7 +196,7 @@ impl Probe {
     /// Decides the shape from how the walk ended. `crc` computes the CRC32C
     /// of everything before the last four bytes; it is called only when a
     /// footer is possible (so callers may compute it on another thread).
-    pub fn settle(
+    pub(crate) fn settle(
         &self,
         data: &[u8],
         walk: Result<StreamEnd, ContainerError>,

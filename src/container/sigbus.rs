@@ -40,7 +40,7 @@ static PAGE: AtomicUsize = AtomicUsize::new(4096);
 /// must happen before the range is unmapped (so a later, unrelated mapping
 /// at the same address is never patched).
 #[derive(Debug)]
-pub struct Registration {
+pub(super) struct Registration {
     slot: Option<usize>,
 }
 
@@ -48,7 +48,7 @@ impl Registration {
     /// Registers `[start, start + len)`. When every slot is taken the
     /// mapping is unprotected (a fault there kills the process as it would
     /// without this module) and a warning says so.
-    pub fn new(start: *const u8, len: usize) -> Registration {
+    pub(super) fn new(start: *const u8, len: usize) -> Registration {
         install();
         let _held = CLAIM.lock().unwrap_or_else(|p| p.into_inner());
         for (i, s) in TABLE.iter().enumerate() {
@@ -65,7 +65,7 @@ impl Registration {
 
     /// Whether a read of this mapping has faulted since it was registered:
     /// from then on some of its pages read as zeros.
-    pub fn poisoned(&self) -> bool {
+    pub(super) fn poisoned(&self) -> bool {
         self.slot.is_some_and(|i| TABLE[i].poisoned.load(Ordering::Acquire))
     }
 }

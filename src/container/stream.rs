@@ -5,16 +5,16 @@ use super::{ContainerError, MAX_KEY_LEN, MAX_VALUE_LEN, TS_SUFFIX_LEN, VALUE_HEA
 
 /// One framed entry: where it starts and the byte ranges of key and value.
 #[derive(Debug, Clone, Copy)]
-pub struct RawEntry<'a> {
+pub(crate) struct RawEntry<'a> {
     /// Offset of the entry's `keyLen` field in the file.
-    pub offset: u64,
+    pub(crate) offset: u64,
     pub key: &'a [u8],
     pub value: &'a [u8],
 }
 
 /// How the framing walk stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StreamEnd {
+pub(crate) enum StreamEnd {
     /// Input ended exactly at an entry boundary.
     Clean,
     /// Exactly four bytes were left at an entry boundary: a CRC footer, or a
@@ -24,7 +24,7 @@ pub enum StreamEnd {
 
 /// Walks the entry framing of a stream between `pos` and `end`, checking
 /// every length prefix against the limits before using it.
-pub struct RawEntries<'a> {
+pub(crate) struct RawEntries<'a> {
     data: &'a [u8],
     pos: usize,
     end: usize,
@@ -32,17 +32,17 @@ pub struct RawEntries<'a> {
 }
 
 impl<'a> RawEntries<'a> {
-    pub fn new(data: &'a [u8], start: usize, end: usize) -> Self {
+    pub(crate) fn new(data: &'a [u8], start: usize, end: usize) -> Self {
         RawEntries { data, pos: start, end: end.min(data.len()), outcome: None }
     }
 
     /// How the walk ended; `None` until the iterator returned `None`.
-    pub fn outcome(&self) -> Option<&Result<StreamEnd, ContainerError>> {
+    pub(crate) fn outcome(&self) -> Option<&Result<StreamEnd, ContainerError>> {
         self.outcome.as_ref()
     }
 
     /// Offset of the next unread byte.
-    pub fn position(&self) -> u64 {
+    pub(crate) fn position(&self) -> u64 {
         self.pos as u64
     }
 
@@ -110,7 +110,7 @@ impl<'a> Iterator for RawEntries<'a> {
 
 /// Re-reads the framing of an entry the scan already validated. Returns
 /// `None` instead of panicking if `offset` does not start a whole entry.
-pub fn raw_entry_at(data: &[u8], offset: u64) -> Option<RawEntry<'_>> {
+pub(crate) fn raw_entry_at(data: &[u8], offset: u64) -> Option<RawEntry<'_>> {
     let start = usize::try_from(offset).ok()?;
     let len_at = |at: usize| -> Option<usize> {
         let b = data.get(at..at.checked_add(8)?)?;
@@ -126,24 +126,24 @@ pub fn raw_entry_at(data: &[u8], offset: u64) -> Option<RawEntry<'_>> {
 }
 
 /// The decoded entry at `offset`, for views that render from the mapping.
-pub fn entry_at(data: &[u8], offset: u64) -> Option<Entry<'_>> {
+pub(crate) fn entry_at(data: &[u8], offset: u64) -> Option<Entry<'_>> {
     decode_entry(raw_entry_at(data, offset)?).ok()
 }
 
 /// The MVCC header of one entry, decoded and checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EntryHeader {
-    pub commit_ts: u64,
-    pub tombstone: bool,
-    pub expire_at: u64,
+pub(crate) struct EntryHeader {
+    pub(crate) commit_ts: u64,
+    pub(crate) tombstone: bool,
+    pub(crate) expire_at: u64,
 }
 
 /// An MVCC entry: user key, header and body.
 #[derive(Debug, Clone, Copy)]
-pub struct Entry<'a> {
-    pub offset: u64,
-    pub user_key: &'a [u8],
-    pub header: EntryHeader,
+pub(crate) struct Entry<'a> {
+    pub(crate) offset: u64,
+    pub(crate) user_key: &'a [u8],
+    pub(crate) header: EntryHeader,
     pub body: &'a [u8],
 }
 
@@ -153,7 +153,7 @@ const FLAG_RESERVED_MASK: u8 = 0xF8;
 
 /// Decodes the MVCC encoding of a framed entry, with upstream's checks in
 /// upstream's order (short key, short value, reserved bits, encryption).
-pub fn decode_entry(raw: RawEntry<'_>) -> Result<Entry<'_>, ContainerError> {
+pub(crate) fn decode_entry(raw: RawEntry<'_>) -> Result<Entry<'_>, ContainerError> {
     let RawEntry { offset, key, value } = raw;
     if key.len() < TS_SUFFIX_LEN {
         return Err(ContainerError::ShortKey { offset, len: key.len() as u64 });
@@ -185,7 +185,7 @@ pub fn decode_entry(raw: RawEntry<'_>) -> Result<Entry<'_>, ContainerError> {
 /// Store bookkeeping rows that live snapshots carry but that are not
 /// MVCC-encoded (`fsm-container.md` §5.1). fsmfs skips them instead of
 /// failing like upstream.
-pub fn is_store_row(key: &[u8]) -> bool {
+pub(crate) fn is_store_row(key: &[u8]) -> bool {
     const META: [&[u8]; 4] = [
         b"_meta_last_commit_ts",
         b"_meta_min_retained_ts",

@@ -55,7 +55,7 @@ impl<W: Write> StreamWriter<W> {
     /// produced by `write_value` straight into the output, so a large value
     /// can be copied from its source without an intermediate buffer. The
     /// callback must write exactly `value_len` bytes.
-    pub fn entry_with(
+    pub(crate) fn entry_with(
         &mut self,
         encoded_key: &[u8],
         value_len: u64,
@@ -76,7 +76,7 @@ impl<W: Write> StreamWriter<W> {
         self.entry(&key, &[&header, body])
     }
 
-    pub fn bytes_written(&self) -> u64 {
+    pub(crate) fn bytes_written(&self) -> u64 {
         self.written
     }
 

@@ -24,11 +24,11 @@ use std::path::Path;
 
 /// Levels of a recursive walk that keep their directory handle open while
 /// their subdirectories are walked (deeper levels reopen theirs).
-pub const HELD_LEVELS: usize = 16;
+pub(crate) const HELD_LEVELS: usize = 16;
 
 /// What a directory entry is, without following symlinks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Dir,
     File,
     Symlink,
@@ -46,7 +46,7 @@ impl Kind {
         }
     }
 
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Kind::Dir => "a directory",
             Kind::File => "a regular file",
@@ -58,9 +58,9 @@ impl Kind {
 
 /// Identity and size of a regular file, as `fstat` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileId {
-    pub dev: u64,
-    pub ino: u64,
+pub(crate) struct FileId {
+    pub(crate) dev: u64,
+    pub(crate) ino: u64,
     pub size: u64,
 }
 
@@ -85,7 +85,7 @@ fn fstat(fd: RawFd) -> io::Result<libc::stat> {
 
 /// Why a file could not be used as the input of a record.
 #[derive(Debug, thiserror::Error)]
-pub enum FileError {
+pub(crate) enum FileError {
     /// Does not exist.
     #[error("does not exist")]
     Missing,
@@ -111,14 +111,14 @@ impl From<io::Error> for FileError {
 
 /// An open directory of the input tree.
 #[derive(Debug)]
-pub struct Dir {
+pub(crate) struct Dir {
     fd: OwnedFd,
 }
 
 impl Dir {
     /// Opens the tree root itself (a symlinked root is followed, as upstream
     /// does).
-    pub fn open_root(path: &Path) -> io::Result<Dir> {
+    pub(crate) fn open_root(path: &Path) -> io::Result<Dir> {
         let c = cstr(path.as_os_str().as_bytes())?;
         let fd =
             cvt(unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC) })?;
@@ -127,16 +127,16 @@ impl Dir {
     }
 
     /// A second handle on the same directory.
-    pub fn try_clone(&self) -> io::Result<Dir> {
+    pub(crate) fn try_clone(&self) -> io::Result<Dir> {
         Ok(Dir { fd: self.fd.try_clone()? })
     }
 
-    pub fn raw_fd(&self) -> RawFd {
+    pub(crate) fn raw_fd(&self) -> RawFd {
         self.fd.as_raw_fd()
     }
 
     /// `fstatat(name, AT_SYMLINK_NOFOLLOW)`; `None` when it does not exist.
-    pub fn stat(&self, name: &[u8]) -> io::Result<Option<libc::stat>> {
+    pub(crate) fn stat(&self, name: &[u8]) -> io::Result<Option<libc::stat>> {
         let c = cstr(name)?;
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         match cvt(unsafe { libc::fstatat(self.raw_fd(), c.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) }) {
@@ -147,12 +147,12 @@ impl Dir {
     }
 
     /// What `name` is, without following a symlink; `None` when absent.
-    pub fn kind(&self, name: &[u8]) -> io::Result<Option<Kind>> {
+    pub(crate) fn kind(&self, name: &[u8]) -> io::Result<Option<Kind>> {
         Ok(self.stat(name)?.map(|st| Kind::from_mode(st.st_mode)))
     }
 
     /// Identity of the regular, single-link file `name` without opening it.
-    pub fn stat_file(&self, name: &[u8]) -> Result<FileId, FileError> {
+    pub(crate) fn stat_file(&self, name: &[u8]) -> Result<FileId, FileError> {
         let st = self.stat(name)?.ok_or(FileError::Missing)?;
         let kind = Kind::from_mode(st.st_mode);
         if kind != Kind::File {
@@ -165,7 +165,7 @@ impl Dir {
     }
 
     /// Device and inode of this directory.
-    pub fn identity(&self) -> io::Result<(u64, u64)> {
+    pub(crate) fn identity(&self) -> io::Result<(u64, u64)> {
         let st = fstat(self.raw_fd())?;
         Ok((st.st_dev, st.st_ino))
     }
@@ -173,7 +173,7 @@ impl Dir {
     /// Opens `..` of this directory and checks that it is `want` (the
     /// directory this one was opened from): a directory moved during the
     /// walk fails it instead of walking somewhere else.
-    pub fn open_parent(&self, want: (u64, u64)) -> io::Result<Dir> {
+    pub(crate) fn open_parent(&self, want: (u64, u64)) -> io::Result<Dir> {
         let parent = self.open_dir(b"..")?;
         if parent.identity()? != want {
             return Err(io::Error::other("moved while the tree was walked"));
@@ -182,7 +182,7 @@ impl Dir {
     }
 
     /// Opens the subdirectory `name`; a symlink is refused (`ELOOP`/`ENOTDIR`).
-    pub fn open_dir(&self, name: &[u8]) -> io::Result<Dir> {
+    pub(crate) fn open_dir(&self, name: &[u8]) -> io::Result<Dir> {
         let c = cstr(name)?;
         let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
         let fd = cvt(unsafe { libc::openat(self.raw_fd(), c.as_ptr(), flags) })?;
@@ -193,7 +193,7 @@ impl Dir {
     /// Opens the regular file `name` for reading: refuses symlinks, special
     /// files (checked with `fstatat` first so a FIFO is never opened) and
     /// hard links, and checks again on the open descriptor.
-    pub fn open_file(&self, name: &[u8]) -> Result<(File, FileId), FileError> {
+    pub(crate) fn open_file(&self, name: &[u8]) -> Result<(File, FileId), FileError> {
         match self.stat(name)? {
             None => return Err(FileError::Missing),
             Some(st) if Kind::from_mode(st.st_mode) != Kind::File => {
@@ -206,7 +206,7 @@ impl Dir {
 
     /// [`open_file`](Self::open_file) for an entry a listing already showed
     /// to be a regular file: skips the first `fstatat`.
-    pub fn open_listed_file(&self, name: &[u8]) -> Result<(File, FileId), FileError> {
+    pub(crate) fn open_listed_file(&self, name: &[u8]) -> Result<(File, FileId), FileError> {
         self.open_file_unchecked(name)
     }
 
@@ -222,19 +222,19 @@ impl Dir {
 
     /// Reads the whole regular file `name` (see [`open_file`](Self::open_file)).
     /// `limit` bounds the size read (larger files are an error).
-    pub fn read_file(&self, name: &[u8], limit: u64) -> Result<Vec<u8>, FileError> {
+    pub(crate) fn read_file(&self, name: &[u8], limit: u64) -> Result<Vec<u8>, FileError> {
         let (file, id) = self.open_file(name)?;
         read_all(file, id, limit)
     }
 
     /// [`read_file`](Self::read_file) for an entry already listed as regular.
-    pub fn read_listed_file(&self, name: &[u8], limit: u64) -> Result<Vec<u8>, FileError> {
+    pub(crate) fn read_listed_file(&self, name: &[u8], limit: u64) -> Result<Vec<u8>, FileError> {
         let (file, id) = self.open_listed_file(name)?;
         read_all(file, id, limit)
     }
 
     /// Iterates the entries (without `.` and `..`), in directory order.
-    pub fn entries(&self) -> io::Result<Entries<'_>> {
+    pub(crate) fn entries(&self) -> io::Result<Entries<'_>> {
         // fdopendir takes ownership of the descriptor it is given: hand it a
         // duplicate so this `Dir` stays usable.
         let dup = cvt(unsafe { libc::fcntl(self.raw_fd(), libc::F_DUPFD_CLOEXEC, 0) })?;
@@ -264,7 +264,7 @@ fn check_regular(file: &File) -> Result<FileId, FileError> {
 
 /// Reads an opened regular file whose `fstat` gave `id` (at most `limit`
 /// bytes).
-pub fn read_all(mut file: File, id: FileId, limit: u64) -> Result<Vec<u8>, FileError> {
+pub(crate) fn read_all(mut file: File, id: FileId, limit: u64) -> Result<Vec<u8>, FileError> {
     let too_big = || FileError::Io(io::Error::other(format!("larger than {limit} bytes")));
     if id.size > limit {
         return Err(too_big());
@@ -299,13 +299,13 @@ pub fn read_all(mut file: File, id: FileId, limit: u64) -> Result<Vec<u8>, FileE
 }
 
 /// One directory entry.
-pub struct Entry {
+pub(crate) struct Entry {
     pub name: Vec<u8>,
-    pub kind: Kind,
+    pub(crate) kind: Kind,
 }
 
 /// Iterator over a directory's entries.
-pub struct Entries<'d> {
+pub(crate) struct Entries<'d> {
     dir: &'d Dir,
     dirp: *mut libc::DIR,
 }
@@ -360,7 +360,7 @@ impl Drop for Entries<'_> {
 /// Opens `rel` (a `/`-separated path below `root`) one component at a time
 /// without following symlinks, and checks that it is still the regular
 /// file `want` (same device, inode and size) that the walk recorded.
-pub fn reopen_beneath(root: &Dir, rel: &[u8], want: FileId) -> Result<File, FileError> {
+pub(crate) fn reopen_beneath(root: &Dir, rel: &[u8], want: FileId) -> Result<File, FileError> {
     let mut parts = rel.split(|&b| b == b'/').peekable();
     let mut owned: Option<Dir> = None;
     while let Some(part) = parts.next() {
@@ -382,7 +382,7 @@ pub fn reopen_beneath(root: &Dir, rel: &[u8], want: FileId) -> Result<File, File
 /// `lstat`-style check of a `/`-separated path below `dir`, every component
 /// resolved without following symlinks. `None` when some component is
 /// missing or is not a directory.
-pub fn kind_beneath(dir: &Dir, rel: &[u8]) -> io::Result<Option<Kind>> {
+pub(crate) fn kind_beneath(dir: &Dir, rel: &[u8]) -> io::Result<Option<Kind>> {
     let mut parts = rel.split(|&b| b == b'/').peekable();
     let mut owned: Option<Dir> = None;
     while let Some(part) = parts.next() {

@@ -4,8 +4,8 @@
 //! depth (`fsio`); many small files are read on every core (`par`).
 //! `pack` and each adapter's pack module read their input through here.
 
-pub mod fsio;
-pub mod par;
+pub(crate) mod fsio;
+pub(crate) mod par;
 
 use std::fmt;
 use std::io;
@@ -15,10 +15,10 @@ use fsio::{FileError, FileId};
 
 /// Largest single JSON document read from a tree (a value over the record
 /// cap could not be written anyway).
-pub const MAX_DOCUMENT: u64 = crate::container::MAX_USER_VALUE as u64;
+pub(crate) const MAX_DOCUMENT: u64 = crate::container::MAX_USER_VALUE as u64;
 
 /// `a/b` for tree-relative paths (`b` alone when `a` is the root).
-pub fn join(a: &[u8], b: &[u8]) -> Vec<u8> {
+pub(crate) fn join(a: &[u8], b: &[u8]) -> Vec<u8> {
     let mut p = Vec::with_capacity(a.len() + 1 + b.len());
     p.extend_from_slice(a);
     if !a.is_empty() {
@@ -31,17 +31,17 @@ pub fn join(a: &[u8], b: &[u8]) -> Vec<u8> {
 /// `len` bytes at `offset` of the file at `path` (relative to the tree
 /// root), which must still be the file `id` when they are copied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileRef<'a> {
+pub(crate) struct FileRef<'a> {
     pub path: &'a [u8],
-    pub id: FileId,
-    pub offset: u64,
-    pub len: u32,
+    pub(crate) id: FileId,
+    pub(crate) offset: u64,
+    pub(crate) len: u32,
 }
 
 /// A problem at `rel` below the tree shown as `tree`: exit 2 for the
 /// data, exit 1 when `detail` is an I/O error of the environment (see
 /// [`is_environment`]). The path is cut to a readable length.
-pub fn tree_error(tree: &str, rel: &[u8], detail: impl fmt::Display + 'static) -> Failure {
+pub(crate) fn tree_error(tree: &str, rel: &[u8], detail: impl fmt::Display + 'static) -> Failure {
     let path = crate::errpath::shown(&[tree.as_bytes(), b"/", rel].concat());
     let message = format!("{path}: {detail}");
     if caused_by_environment(&detail) {
@@ -54,7 +54,7 @@ pub fn tree_error(tree: &str, rel: &[u8], detail: impl fmt::Display + 'static) -
 /// Errors that say something about the machine, not the tree: out of
 /// descriptors, memory or space, no permission, a failing disk. They are
 /// exit 1 wherever they happen; upstream's walk makes every error exit 2.
-pub fn is_environment(e: &io::Error) -> bool {
+pub(crate) fn is_environment(e: &io::Error) -> bool {
     matches!(
         e.raw_os_error(),
         Some(
@@ -85,7 +85,7 @@ fn caused_by_environment(detail: &dyn std::any::Any) -> bool {
 /// environment is to blame (exit 1) rather than the tree (exit 2).
 #[derive(Debug, thiserror::Error)]
 #[error("{text}")]
-pub struct Why {
+pub(crate) struct Why {
     text: String,
     environment: bool,
 }

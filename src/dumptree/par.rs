@@ -20,19 +20,19 @@ use std::sync::{Arc, Mutex};
 use super::fsio::Dir;
 use crate::exit::Failure as PackError;
 
-pub const WINDOW_FILES: usize = 1024;
-pub const WINDOW_DIRS: usize = 128;
+pub(crate) const WINDOW_FILES: usize = 1024;
+pub(crate) const WINDOW_DIRS: usize = 128;
 /// A window also closes once its files add up to this many bytes.
-pub const WINDOW_BYTES: u64 = 32 << 20;
+pub(crate) const WINDOW_BYTES: u64 = 32 << 20;
 
 /// One file to process: its directory (an index into the window's dirs),
 /// its name, its tree-relative path, and whatever else the caller needs
 /// (e.g. the path below `items/`).
-pub struct Job<X> {
+pub(crate) struct Job<X> {
     dir: usize,
     pub name: Vec<u8>,
-    pub rel: Vec<u8>,
-    pub extra: X,
+    pub(crate) rel: Vec<u8>,
+    pub(crate) extra: X,
 }
 
 /// A batch of file jobs and the directories they live in.
@@ -56,7 +56,7 @@ type Results<X, T> = (u64, Window<X>, Vec<Result<T, PackError>>);
 /// Directories per window for `threads` workers: [`WINDOW_DIRS`], or fewer
 /// so that the windows in flight (about three per worker: queued, being
 /// processed, done but not applied) hold at most half the descriptor limit.
-pub fn window_dirs(threads: usize) -> usize {
+pub(crate) fn window_dirs(threads: usize) -> usize {
     // SAFETY: `lim` is plain old data filled in by the kernel.
     let mut lim: libc::rlimit = unsafe { std::mem::zeroed() };
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
@@ -67,7 +67,7 @@ pub fn window_dirs(threads: usize) -> usize {
 }
 
 /// The walking side of a pipeline (see the module docs).
-pub struct Pipeline<X, T> {
+pub(crate) struct Pipeline<X, T> {
     window: Window<X>,
     max_dirs: usize,
     jobs: Option<SyncSender<(u64, Window<X>)>>,
@@ -79,7 +79,7 @@ pub struct Pipeline<X, T> {
 
 /// Runs `walk` on this thread with a [`Pipeline`] whose windows are
 /// processed by `work` on one worker thread per core.
-pub fn with_pipeline<X, T, R>(
+pub(crate) fn with_pipeline<X, T, R>(
     work: impl Fn(&Dir, &Job<X>) -> Result<T, PackError> + Sync,
     walk: impl FnOnce(&mut Pipeline<X, T>) -> Result<R, PackError>,
 ) -> Result<R, PackError>
@@ -124,7 +124,7 @@ where
 impl<X, T> Pipeline<X, T> {
     /// Adds a directory whose files will be pushed next; returns its index
     /// (valid until the window is submitted: see [`push`](Self::push)).
-    pub fn add_dir(&mut self, dir: Arc<Dir>) -> usize {
+    pub(crate) fn add_dir(&mut self, dir: Arc<Dir>) -> usize {
         self.window.dirs.push(dir);
         self.window.dirs.len() - 1
     }
@@ -133,7 +133,7 @@ impl<X, T> Pipeline<X, T> {
     /// Returns true when the window is full: the caller should
     /// [`submit`](Self::submit) it (directory indexes start over then).
     #[must_use]
-    pub fn push(&mut self, dir: usize, name: Vec<u8>, rel: Vec<u8>, extra: X, bytes: u64) -> bool {
+    pub(crate) fn push(&mut self, dir: usize, name: Vec<u8>, rel: Vec<u8>, extra: X, bytes: u64) -> bool {
         let w = &mut self.window;
         w.jobs.push(Job { dir, name, rel, extra });
         w.bytes += bytes;
@@ -142,7 +142,7 @@ impl<X, T> Pipeline<X, T> {
 
     /// Hands the current window to the workers and applies, through
     /// `done`, every result that is ready, in order.
-    pub fn submit(
+    pub(crate) fn submit(
         &mut self,
         done: &mut impl FnMut(&Job<X>, T) -> Result<(), PackError>,
     ) -> Result<(), PackError> {
@@ -163,7 +163,7 @@ impl<X, T> Pipeline<X, T> {
     }
 
     /// Submits what is left and applies every result.
-    pub fn finish(
+    pub(crate) fn finish(
         &mut self,
         done: &mut impl FnMut(&Job<X>, T) -> Result<(), PackError>,
     ) -> Result<(), PackError> {

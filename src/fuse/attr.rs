@@ -16,18 +16,18 @@ use crate::tree::{NodeId, Tree};
 
 /// Ownership and permission bits of the served tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ownership {
-    pub uid: u32,
-    pub gid: u32,
+pub(crate) struct Ownership {
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
     /// Overrides every file's mode (otherwise as `extract` writes them).
-    pub file_mode: Option<u32>,
+    pub(crate) file_mode: Option<u32>,
     /// Overrides every directory's mode (otherwise 0755).
-    pub dir_mode: Option<u32>,
+    pub(crate) dir_mode: Option<u32>,
 }
 
 impl Ownership {
     /// Owned by the calling process's real user and group.
-    pub fn current_user() -> Self {
+    pub(crate) fn current_user() -> Self {
         // SAFETY: getuid/getgid cannot fail and touch no memory.
         let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
         Ownership { uid, gid, file_mode: None, dir_mode: None }
@@ -37,11 +37,11 @@ impl Ownership {
 /// An inode number as the kernel knows it (node position + 1; 0 is no
 /// node).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Ino(pub u64);
+pub(crate) struct Ino(pub u64);
 
 /// The only two kinds of node the tree has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileKind {
+pub(crate) enum FileKind {
     Directory,
     RegularFile,
 }
@@ -49,36 +49,36 @@ pub enum FileKind {
 /// What `stat` shows for a node. Access, change and birth times all equal
 /// `mtime`; a read-only snapshot has no other times to tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Attr {
-    pub ino: Ino,
+pub(crate) struct Attr {
+    pub(crate) ino: Ino,
     pub size: u64,
     /// 512-byte blocks, as `st_blocks` counts them.
-    pub blocks: u64,
-    pub mtime: SystemTime,
-    pub kind: FileKind,
+    pub(crate) blocks: u64,
+    pub(crate) mtime: SystemTime,
+    pub(crate) kind: FileKind,
     /// Permission bits only (`mode & 0o7777`).
-    pub perm: u16,
-    pub nlink: u32,
-    pub uid: u32,
-    pub gid: u32,
-    pub blksize: u32,
+    pub(crate) perm: u16,
+    pub(crate) nlink: u32,
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
+    pub(crate) blksize: u32,
 }
 
 /// `st_blksize`: the page size, what most local file systems report.
 const BLKSIZE: u32 = 4096;
 
-pub fn ino_of(id: NodeId) -> Ino {
+pub(crate) fn ino_of(id: NodeId) -> Ino {
     Ino(u64::from(id) + 1)
 }
 
 /// The node behind an inode number, if there is one.
-pub fn node_of(index: &Index, ino: Ino) -> Option<NodeId> {
+pub(crate) fn node_of(index: &Index, ino: Ino) -> Option<NodeId> {
     let id = ino.0.checked_sub(1)?;
     let id = NodeId::try_from(id).ok()?;
     index.tree.get(id).map(|_| id)
 }
 
-pub fn kind_of(tree: &Tree, id: NodeId) -> FileKind {
+pub(crate) fn kind_of(tree: &Tree, id: NodeId) -> FileKind {
     if tree.is_dir(id) {
         FileKind::Directory
     } else {
@@ -86,7 +86,7 @@ pub fn kind_of(tree: &Tree, id: NodeId) -> FileKind {
     }
 }
 
-pub fn mode_of(tree: &Tree, id: NodeId, own: &Ownership) -> u32 {
+pub(crate) fn mode_of(tree: &Tree, id: NodeId, own: &Ownership) -> u32 {
     if tree.is_dir(id) {
         own.dir_mode.unwrap_or(meta::DIR_MODE)
     } else {
@@ -95,7 +95,7 @@ pub fn mode_of(tree: &Tree, id: NodeId, own: &Ownership) -> u32 {
 }
 
 /// The attributes of a node whose size is `size` (0 for directories).
-pub fn attr_with_size(index: &Index, id: NodeId, size: u64, own: &Ownership) -> Attr {
+pub(crate) fn attr_with_size(index: &Index, id: NodeId, size: u64, own: &Ownership) -> Attr {
     let tree = &index.tree;
     let dir = tree.is_dir(id);
     Attr {
@@ -116,16 +116,17 @@ pub fn attr_with_size(index: &Index, id: NodeId, size: u64, own: &Ownership) -> 
 
 /// The attributes of a node; fails only when a generated file's size
 /// cannot be known because its record does not render.
-pub fn attr_of(index: &Index, id: NodeId, own: &Ownership) -> Result<Attr, crate::index::ViewError> {
+#[cfg(test)]
+pub(crate) fn attr_of(index: &Index, id: NodeId, own: &Ownership) -> Result<Attr, crate::index::ViewError> {
     let size = index.size(id)?;
     Ok(attr_with_size(index, id, size, own))
 }
 
 /// One directory entry as readdir returns it: the offset of the entry
 /// after it (what the kernel passes back to continue), the node, the name.
-pub struct DirEntry<'a> {
-    pub next: u64,
-    pub id: NodeId,
+pub(crate) struct DirEntry<'a> {
+    pub(crate) next: u64,
+    pub(crate) id: NodeId,
     pub name: &'a OsStr,
 }
 
@@ -133,7 +134,7 @@ pub struct DirEntry<'a> {
 /// (1), then the children in name order (2 + index in the slice). The
 /// position is all the state there is, so seekdir/telldir and directories
 /// of any size work without per-handle buffers.
-pub fn dir_entries(tree: &Tree, dir: NodeId, offset: u64) -> impl Iterator<Item = DirEntry<'_>> {
+pub(crate) fn dir_entries(tree: &Tree, dir: NodeId, offset: u64) -> impl Iterator<Item = DirEntry<'_>> {
     let children = tree.children(dir);
     let count = u64::from(children.end - children.start);
     (offset..count + 2).map(move |pos| {

@@ -53,7 +53,7 @@ impl Shard {
 }
 
 /// An LRU of rendered file contents keyed by node id, bounded by bytes.
-pub struct RenderCache {
+pub(crate) struct RenderCache {
     shards: Box<[Mutex<Shard>]>,
     shard_budget: usize,
     large: Mutex<Shard>,
@@ -69,7 +69,7 @@ fn lock(m: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
 impl RenderCache {
     /// A cache holding about `budget` bytes of content (0 disables it);
     /// a single render larger than half of it is still kept, alone.
-    pub fn new(budget: usize) -> Self {
+    pub(crate) fn new(budget: usize) -> Self {
         RenderCache {
             shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
             shard_budget: budget / 2 / SHARDS,
@@ -82,14 +82,14 @@ impl RenderCache {
         lock(&self.shards[id as usize % SHARDS])
     }
 
-    pub fn get(&self, id: NodeId) -> Option<Arc<[u8]>> {
+    pub(crate) fn get(&self, id: NodeId) -> Option<Arc<[u8]>> {
         self.shard(id).touch(id).or_else(|| lock(&self.large).touch(id))
     }
 
     /// The cached content of `id`, or `render`'s result (cached when it
     /// fits). Rendering runs outside the lock; two threads racing on the
     /// same node both render and the cache keeps one copy.
-    pub fn get_or_render<E>(
+    pub(crate) fn get_or_render<E>(
         &self,
         id: NodeId,
         render: impl FnOnce() -> Result<Vec<u8>, E>,
@@ -107,7 +107,8 @@ impl RenderCache {
     }
 
     /// Bytes currently held (all shards).
-    pub fn bytes(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn bytes(&self) -> usize {
         self.shards.iter().chain([&self.large]).map(|s| lock(s).bytes).sum()
     }
 }

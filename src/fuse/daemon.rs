@@ -25,15 +25,15 @@ use crate::index::Index;
 
 /// How to mount, decided by the command line.
 #[derive(Debug, Clone)]
-pub struct Plan {
-    pub mountpoint: PathBuf,
-    pub foreground: bool,
+pub(crate) struct Plan {
+    pub(crate) mountpoint: PathBuf,
+    pub(crate) foreground: bool,
     /// fuser worker threads.
-    pub threads: usize,
+    pub(crate) threads: usize,
     /// One /dev/fuse descriptor per worker (`FUSE_DEV_IOC_CLONE`).
-    pub clone_fd: bool,
-    pub settings: Settings,
-    pub options: MountOptions,
+    pub(crate) clone_fd: bool,
+    pub(crate) settings: Settings,
+    pub(crate) options: MountOptions,
 }
 
 fn env_failure(message: impl Into<String>) -> Failure {
@@ -42,7 +42,7 @@ fn env_failure(message: impl Into<String>) -> Failure {
 
 /// Checks the mount point before anything expensive happens and returns
 /// its absolute path (the daemon changes directory to `/`).
-pub fn check_mountpoint(p: &Path) -> Result<PathBuf, Failure> {
+pub(crate) fn check_mountpoint(p: &Path) -> Result<PathBuf, Failure> {
     let shown = p.display();
     match std::fs::metadata(p) {
         Ok(m) if m.is_dir() => {}
@@ -69,7 +69,7 @@ pub fn check_mountpoint(p: &Path) -> Result<PathBuf, Failure> {
 /// Mounts and serves until unmounted. In the background (the default) it
 /// returns in the parent once the mount is ready; `build` runs in the
 /// process that will serve.
-pub fn mount(plan: Plan, build: impl FnOnce() -> Result<Index, Failure>) -> Result<(), Failure> {
+pub(crate) fn mount(plan: Plan, build: impl FnOnce() -> Result<Index, Failure>) -> Result<(), Failure> {
     let mp = check_mountpoint(&plan.mountpoint)?;
     if plan.foreground {
         let mut watchdog = start_watchdog(&plan, &mp)?;
@@ -309,7 +309,7 @@ fn serve(session: Session<FuseFs>, mp: &Path, dev: &str) -> Result<(), Failure> 
 
 /// Unmounts `mp`: directly as root (lazily when busy), through
 /// fusermount3 otherwise. "Not mounted" counts as done.
-pub fn unmount(mp: &Path) -> io::Result<()> {
+pub(crate) fn unmount(mp: &Path) -> io::Result<()> {
     let c = CString::new(mp.as_os_str().as_bytes()).map_err(io::Error::other)?;
     // SAFETY: `c` is a valid NUL-terminated path.
     if unsafe { libc::umount2(c.as_ptr(), 0) } == 0 {

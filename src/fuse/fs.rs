@@ -25,29 +25,29 @@ use crate::index::ViewError;
 use crate::tree::{NodeId, View, NAME_MAX, SIZE_UNKNOWN};
 
 /// Default render-cache budget (`--cache-mb`).
-pub const DEFAULT_CACHE_MB: usize = 64;
+pub(crate) const DEFAULT_CACHE_MB: usize = 64;
 
 /// An error number as the kernel gets it (positive `errno`). Only the
 /// ones the core answers with have names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Errno(pub i32);
+pub(crate) struct Errno(pub i32);
 
 impl Errno {
-    pub const ENOENT: Errno = Errno(libc::ENOENT);
-    pub const EIO: Errno = Errno(libc::EIO);
-    pub const EISDIR: Errno = Errno(libc::EISDIR);
-    pub const ENOTDIR: Errno = Errno(libc::ENOTDIR);
-    pub const EROFS: Errno = Errno(libc::EROFS);
-    pub const ENAMETOOLONG: Errno = Errno(libc::ENAMETOOLONG);
+    pub(crate) const ENOENT: Errno = Errno(libc::ENOENT);
+    pub(crate) const EIO: Errno = Errno(libc::EIO);
+    pub(crate) const EISDIR: Errno = Errno(libc::EISDIR);
+    pub(crate) const ENOTDIR: Errno = Errno(libc::ENOTDIR);
+    pub(crate) const EROFS: Errno = Errno(libc::EROFS);
+    pub(crate) const ENAMETOOLONG: Errno = Errno(libc::ENAMETOOLONG);
 }
 
 /// One `readdir` entry: `next` is the offset the kernel passes back to
 /// continue after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Entry<'a> {
-    pub ino: Ino,
-    pub next: u64,
-    pub kind: FileKind,
+pub(crate) struct Entry<'a> {
+    pub(crate) ino: Ino,
+    pub(crate) next: u64,
+    pub(crate) kind: FileKind,
     pub name: &'a OsStr,
 }
 
@@ -55,24 +55,24 @@ pub struct Entry<'a> {
 /// render: its attributes are then placeholders (size 0) the kernel must
 /// not keep, so it looks the file up again on use and gets EIO.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PlusEntry<'a> {
-    pub next: u64,
+pub(crate) struct PlusEntry<'a> {
+    pub(crate) next: u64,
     pub name: &'a OsStr,
-    pub attr: Attr,
-    pub attr_known: bool,
+    pub(crate) attr: Attr,
+    pub(crate) attr_known: bool,
 }
 
 /// What `statfs` reports, in the order of `struct statvfs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StatFs {
-    pub blocks: u64,
-    pub bfree: u64,
-    pub bavail: u64,
+pub(crate) struct StatFs {
+    pub(crate) blocks: u64,
+    pub(crate) bfree: u64,
+    pub(crate) bavail: u64,
     pub files: u64,
-    pub ffree: u64,
-    pub bsize: u32,
-    pub namelen: u32,
-    pub frsize: u32,
+    pub(crate) ffree: u64,
+    pub(crate) bsize: u32,
+    pub(crate) namelen: u32,
+    pub(crate) frsize: u32,
 }
 
 const HANDLE_SHARDS: usize = 16;
@@ -81,7 +81,7 @@ const HANDLE_SHARDS: usize = 16;
 type Pinned = HashMap<u64, Arc<[u8]>>;
 
 /// The mounted file system.
-pub struct FsmFs {
+pub(crate) struct FsmFs {
     index: Arc<Index>,
     own: Ownership,
     cache: RenderCache,
@@ -114,7 +114,7 @@ fn opens_for_writing(flags: i32) -> bool {
 impl FsmFs {
     /// `own` is who owns every node and with which modes; `cache_bytes` the
     /// budget of the render cache.
-    pub fn new(index: Arc<Index>, own: Ownership, cache_bytes: usize) -> Self {
+    pub(crate) fn new(index: Arc<Index>, own: Ownership, cache_bytes: usize) -> Self {
         FsmFs {
             index,
             own,
@@ -125,7 +125,8 @@ impl FsmFs {
         }
     }
 
-    pub fn index(&self) -> &Index {
+    #[cfg(test)]
+    pub(crate) fn index(&self) -> &Index {
         &self.index
     }
 
@@ -183,7 +184,7 @@ impl FsmFs {
 
     /// The exact size; generated files are rendered once (through the
     /// cache, so the `open` that usually follows does not render again).
-    pub fn size(&self, id: NodeId) -> Result<u64, ViewError> {
+    pub(crate) fn size(&self, id: NodeId) -> Result<u64, ViewError> {
         let node = self.index.tree.node(id);
         if self.index.tree.is_dir(id) {
             return Ok(0);
@@ -197,7 +198,7 @@ impl FsmFs {
 
     /// Size and mtime come from the mapping, so the attributes are only
     /// kept once the snapshot file proved unchanged after reading them.
-    pub fn attr(&self, id: NodeId) -> Result<Attr, ViewError> {
+    pub(crate) fn attr(&self, id: NodeId) -> Result<Attr, ViewError> {
         let attr = self.attr_unchecked(id)?;
         if self.index.mtime_from_mapping(id) {
             self.index.check_source(id)?;
@@ -213,14 +214,14 @@ impl FsmFs {
     }
 
     /// What `getattr` answers.
-    pub fn getattr(&self, ino: Ino) -> Result<Attr, Errno> {
+    pub(crate) fn getattr(&self, ino: Ino) -> Result<Attr, Errno> {
         self.node(ino).and_then(|id| self.attr(id).map_err(|e| self.eio(e)))
     }
 
     /// What `open` does: refuses writers, renders generated files (so a
     /// broken record fails here with EIO), returns the file handle.
     /// `flags` are `open(2)`'s.
-    pub fn open_file(&self, id: NodeId, flags: i32) -> Result<u64, Errno> {
+    pub(crate) fn open_file(&self, id: NodeId, flags: i32) -> Result<u64, Errno> {
         if self.index.tree.is_dir(id) {
             return Err(Errno::EISDIR);
         }
@@ -240,11 +241,11 @@ impl FsmFs {
     }
 
     /// [`FsmFs::open_file`] by inode number.
-    pub fn open(&self, ino: Ino, flags: i32) -> Result<u64, Errno> {
+    pub(crate) fn open(&self, ino: Ino, flags: i32) -> Result<u64, Errno> {
         self.node(ino).and_then(|id| self.open_file(id, flags))
     }
 
-    pub fn release_file(&self, fh: u64) {
+    pub(crate) fn release_file(&self, fh: u64) {
         if fh != 0 {
             self.handle_shard(fh).remove(&fh);
         }
@@ -254,7 +255,7 @@ impl FsmFs {
     /// the end). Streamed files (bodies, fragment-served aggregates) come
     /// straight from the mapping; generated files from the handle's pinned
     /// copy or the cache.
-    pub fn read_with<R>(
+    pub(crate) fn read_with<R>(
         &self,
         id: NodeId,
         fh: u64,
@@ -289,7 +290,7 @@ impl FsmFs {
     }
 
     /// [`FsmFs::read_with`] by inode number.
-    pub fn read<R>(
+    pub(crate) fn read<R>(
         &self,
         ino: Ino,
         fh: u64,
@@ -301,12 +302,12 @@ impl FsmFs {
     }
 
     /// The node behind an inode number; ENOENT if there is none.
-    pub fn node(&self, ino: Ino) -> Result<NodeId, Errno> {
+    pub(crate) fn node(&self, ino: Ino) -> Result<NodeId, Errno> {
         node_of(&self.index, ino).ok_or(Errno::ENOENT)
     }
 
     /// The directory behind an inode number; ENOTDIR for a file.
-    pub fn dir(&self, ino: Ino) -> Result<NodeId, Errno> {
+    pub(crate) fn dir(&self, ino: Ino) -> Result<NodeId, Errno> {
         let id = self.node(ino)?;
         if self.index.tree.is_dir(id) {
             Ok(id)
@@ -316,7 +317,7 @@ impl FsmFs {
     }
 
     /// Name lookup: `Ok(None)` is a definite "no such entry".
-    pub fn lookup_name(&self, parent: Ino, name: &OsStr) -> Result<Option<Attr>, Errno> {
+    pub(crate) fn lookup_name(&self, parent: Ino, name: &OsStr) -> Result<Option<Attr>, Errno> {
         use std::os::unix::ffi::OsStrExt;
         let dir = self.dir(parent)?;
         if name.len() > NAME_MAX {
@@ -329,7 +330,7 @@ impl FsmFs {
     }
 
     /// What `opendir` checks: a directory, opened for reading.
-    pub fn opendir(&self, ino: Ino, flags: i32) -> Result<(), Errno> {
+    pub(crate) fn opendir(&self, ino: Ino, flags: i32) -> Result<(), Errno> {
         self.dir(ino)?;
         if opens_for_writing(flags) {
             return Err(Errno::EISDIR);
@@ -339,7 +340,7 @@ impl FsmFs {
 
     /// Feeds the entries of directory `ino` from `offset` on to `add` until
     /// it returns true (the reply is full).
-    pub fn readdir(
+    pub(crate) fn readdir(
         &self,
         ino: Ino,
         offset: u64,
@@ -358,7 +359,7 @@ impl FsmFs {
     /// [`FsmFs::readdir`] with attributes. EIO after entries were added
     /// means the snapshot file changed during the listing: the whole reply
     /// is to be refused.
-    pub fn readdirplus(
+    pub(crate) fn readdirplus(
         &self,
         ino: Ino,
         offset: u64,
@@ -394,7 +395,7 @@ impl FsmFs {
     }
 
     /// Blocks of the snapshot's bytes, one "file" per node, nothing free.
-    pub fn statfs(&self) -> StatFs {
+    pub(crate) fn statfs(&self) -> StatFs {
         const BSIZE: u32 = 4096;
         StatFs {
             blocks: (self.index.data().len() as u64).div_ceil(u64::from(BSIZE)),
@@ -409,7 +410,7 @@ impl FsmFs {
     }
 
     /// `access(2)`: any node may be read or searched, none written.
-    pub fn access(&self, ino: Ino, mask: i32) -> Result<(), Errno> {
+    pub(crate) fn access(&self, ino: Ino, mask: i32) -> Result<(), Errno> {
         self.node(ino)?;
         if mask & libc::W_OK != 0 {
             return Err(Errno::EROFS);

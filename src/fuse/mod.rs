@@ -13,12 +13,12 @@
 //! The other files: `fs.rs`, `attr.rs`, `cache.rs` are the core (no fuser
 //! types); `daemon.rs`, `mounting.rs`, `options.rs` mount and unmount.
 
-pub mod attr;
-pub mod cache;
-pub mod daemon;
-pub mod fs;
-pub mod mounting;
-pub mod options;
+pub(crate) mod attr;
+pub(crate) mod cache;
+pub(crate) mod daemon;
+pub(crate) mod fs;
+pub(crate) mod mounting;
+pub(crate) mod options;
 
 use std::ffi::OsStr;
 use std::path::Path;
@@ -33,35 +33,35 @@ use fuser::{
 };
 
 use crate::index::Index;
-pub use attr::{attr_of, attr_with_size, dir_entries, ino_of, node_of, Attr, FileKind, Ino, Ownership};
-pub use fs::{Errno, FsmFs, DEFAULT_CACHE_MB};
+pub(crate) use attr::{Attr, FileKind, Ino, Ownership};
+pub(crate) use fs::{Errno, FsmFs, DEFAULT_CACHE_MB};
 pub use mounting::is_mount_point;
 
 /// "Forever" for entry and attribute timeouts: ~136 years, well inside
 /// what every kernel converts without overflow.
-pub const FOREVER: Duration = Duration::from_secs(u32::MAX as u64);
+pub(crate) const FOREVER: Duration = Duration::from_secs(u32::MAX as u64);
 
 /// How much the kernel may cache. All on by default; the switches exist
 /// to measure each choice (`docs/fuse.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KernelCache {
+pub(crate) struct KernelCache {
     /// Entry (name → inode, including negative) and attribute timeout.
-    pub ttl: Duration,
+    pub(crate) ttl: Duration,
     /// `FOPEN_KEEP_CACHE`: page cache survives close/open.
-    pub keep_cache: bool,
+    pub(crate) keep_cache: bool,
     /// `FOPEN_CACHE_DIR`: the kernel keeps directory listings.
-    pub cache_dir: bool,
+    pub(crate) cache_dir: bool,
     /// `FUSE_DO_READDIRPLUS`: listings carry attributes.
-    pub readdirplus: bool,
+    pub(crate) readdirplus: bool,
     /// `FUSE_READDIRPLUS_AUTO`: let the kernel fall back to plain readdir
     /// after the first chunk unless it sees stats in between. Off: `find`,
     /// `tar` and `rsync` read a whole directory before they stat, so the
     /// fallback costs them one LOOKUP per entry.
-    pub readdirplus_auto: bool,
+    pub(crate) readdirplus_auto: bool,
     /// Answer open/opendir with ENOSYS where the kernel supports
     /// zero-message opens: no OPEN/FLUSH/RELEASE round trips per file,
     /// and the kernel then keeps page cache and listings by itself.
-    pub zero_message_open: bool,
+    pub(crate) zero_message_open: bool,
 }
 
 impl Default for KernelCache {
@@ -81,16 +81,16 @@ impl Default for KernelCache {
 /// not core: it carries the kernel's cache policy; the core gets `own`
 /// and `cache_bytes`.
 #[derive(Debug, Clone, Copy)]
-pub struct Settings {
-    pub own: Ownership,
-    pub kernel: KernelCache,
+pub(crate) struct Settings {
+    pub(crate) own: Ownership,
+    pub(crate) kernel: KernelCache,
     /// Budget of the render cache in bytes.
-    pub cache_bytes: usize,
+    pub(crate) cache_bytes: usize,
 }
 
 /// The mounted file system as fuser sees it: the core plus the kernel's
 /// cache policy and what the init handshake settled.
-pub struct FuseFs {
+pub(crate) struct FuseFs {
     fs: FsmFs,
     kernel: KernelCache,
     /// Set at init when the kernel does zero-message opens (then `open`
@@ -100,7 +100,7 @@ pub struct FuseFs {
 }
 
 impl FuseFs {
-    pub fn new(index: Arc<Index>, settings: Settings) -> Self {
+    pub(crate) fn new(index: Arc<Index>, settings: Settings) -> Self {
         FuseFs {
             fs: FsmFs::new(index, settings.own, settings.cache_bytes),
             kernel: settings.kernel,
@@ -109,7 +109,8 @@ impl FuseFs {
         }
     }
 
-    pub fn core(&self) -> &FsmFs {
+    #[cfg(test)]
+    pub(crate) fn core(&self) -> &FsmFs {
         &self.fs
     }
 

@@ -30,7 +30,7 @@ fn cstring(s: &[u8]) -> io::Result<CString> {
 
 /// Mounts a new FUSE connection on `mp` with `mount(2)` (root only) and
 /// returns the `/dev/fuse` descriptor that serves it.
-pub fn mount_direct(mp: &Path, opts: &MountOptions) -> io::Result<OwnedFd> {
+pub(crate) fn mount_direct(mp: &Path, opts: &MountOptions) -> io::Result<OwnedFd> {
     let dev = std::fs::OpenOptions::new().read(true).write(true).open("/dev/fuse")?;
     // SAFETY: getuid/getgid cannot fail.
     let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
@@ -84,7 +84,7 @@ fn unescape_mountinfo(s: &str) -> Vec<u8> {
 }
 
 /// The device (`major:minor`) of the topmost mount at `mp`, from mountinfo.
-pub fn mount_dev(mp: &Path) -> Option<String> {
+pub(crate) fn mount_dev(mp: &Path) -> Option<String> {
     let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
     let want = mp.as_os_str().as_bytes();
     info.lines().rev().find_map(|l| {
@@ -97,7 +97,7 @@ pub fn mount_dev(mp: &Path) -> Option<String> {
 
 /// Lazily unmounts `mp` if the mount there is still the one with device
 /// `dev`; returns whether it did.
-pub fn unmount_if_ours(mp: &Path, dev: &str) -> io::Result<bool> {
+pub(crate) fn unmount_if_ours(mp: &Path, dev: &str) -> io::Result<bool> {
     if mount_dev(mp).as_deref() != Some(dev) {
         return Ok(false);
     }
@@ -116,14 +116,14 @@ pub fn unmount_if_ours(mp: &Path, dev: &str) -> io::Result<bool> {
 
 /// The server's end of the `auto_unmount` watchdog. Dropping it (or the
 /// server's death) lets the watchdog act.
-pub struct Watchdog {
+pub(crate) struct Watchdog {
     tx: File,
 }
 
 impl Watchdog {
     /// Forks the watchdog. Must run before any thread exists: the child
     /// allocates and reads files after the fork.
-    pub fn start(mp: &Path) -> io::Result<Watchdog> {
+    pub(crate) fn start(mp: &Path) -> io::Result<Watchdog> {
         let mut fds = [0; 2];
         // SAFETY: `fds` has room for the two descriptors.
         if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
@@ -145,7 +145,7 @@ impl Watchdog {
     }
 
     /// Tells the watchdog which mount to take down when the server dies.
-    pub fn arm(&mut self, dev: &str) -> io::Result<()> {
+    pub(crate) fn arm(&mut self, dev: &str) -> io::Result<()> {
         writeln!(self.tx, "{dev}")
     }
 }

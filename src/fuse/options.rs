@@ -11,7 +11,7 @@ use fuser::{MountOption, SessionACL};
 use super::Ownership;
 
 /// Shown in `mount` output unless `fsname=` / `subtype=` say otherwise.
-pub const DEFAULT_NAME: &str = "fsmfs";
+pub(crate) const DEFAULT_NAME: &str = "fsmfs";
 
 /// What every option list is checked against; printed when one is unknown.
 const ACCEPTED: &str = "allow_other, allow_root, auto_unmount, ro, default_permissions, nonempty, \
@@ -20,18 +20,18 @@ const ACCEPTED: &str = "allow_other, allow_root, auto_unmount, ro, default_permi
 
 /// The parsed `-o` values.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MountOptions {
+pub(crate) struct MountOptions {
     pub acl: SessionACL,
     /// Unmount when the serving process dies, however it dies (a watchdog
     /// process does it; see `mounting.rs`).
-    pub auto_unmount: bool,
+    pub(crate) auto_unmount: bool,
     /// VFS flags given with `-o`, in order, each once.
-    pub flags: Vec<MountOption>,
-    pub fsname: String,
-    pub subtype: String,
-    pub uid: Option<u32>,
-    pub gid: Option<u32>,
-    pub umask: Option<u32>,
+    pub(crate) flags: Vec<MountOption>,
+    pub(crate) fsname: String,
+    pub(crate) subtype: String,
+    pub(crate) uid: Option<u32>,
+    pub(crate) gid: Option<u32>,
+    pub(crate) umask: Option<u32>,
 }
 
 impl Default for MountOptions {
@@ -51,11 +51,11 @@ impl Default for MountOptions {
 
 /// `--uid`, `--gid`, `--file-mode`, `--dir-mode` as given on the command line.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct OwnerFlags {
-    pub uid: Option<u32>,
-    pub gid: Option<u32>,
-    pub file_mode: Option<u32>,
-    pub dir_mode: Option<u32>,
+pub(crate) struct OwnerFlags {
+    pub(crate) uid: Option<u32>,
+    pub(crate) gid: Option<u32>,
+    pub(crate) file_mode: Option<u32>,
+    pub(crate) dir_mode: Option<u32>,
 }
 
 /// The generic VFS flags FUSE users pass with `-o`.
@@ -77,7 +77,7 @@ fn vfs_flag(name: &str) -> Option<MountOption> {
 }
 
 /// The `mount(2)` flags a VFS flag sets and clears.
-pub fn ms_bits(flag: &MountOption) -> (libc::c_ulong, libc::c_ulong) {
+pub(crate) fn ms_bits(flag: &MountOption) -> (libc::c_ulong, libc::c_ulong) {
     match flag {
         MountOption::Dev => (0, libc::MS_NODEV),
         MountOption::NoDev => (libc::MS_NODEV, 0),
@@ -100,7 +100,7 @@ fn number(opt: &str, value: &str, what: &str) -> Result<u32, String> {
 
 impl MountOptions {
     /// Parses `-o` values (each may be a comma-separated list).
-    pub fn parse(values: &[String]) -> Result<MountOptions, String> {
+    pub(crate) fn parse(values: &[String]) -> Result<MountOptions, String> {
         let mut o = MountOptions::default();
         for item in values.iter().flat_map(|v| v.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
             let (key, value) = match item.split_once('=') {
@@ -145,7 +145,7 @@ impl MountOptions {
     /// Who owns the files and their modes: `uid=`, `gid=` and `umask=`
     /// are the same settings as `--uid`, `--gid` and the two mode flags;
     /// given both ways they must agree.
-    pub fn ownership(&self, flags: OwnerFlags, mut own: Ownership) -> Result<Ownership, String> {
+    pub(crate) fn ownership(&self, flags: OwnerFlags, mut own: Ownership) -> Result<Ownership, String> {
         let pick = |name: &str, o: Option<u32>, flag: Option<u32>| match (o, flag) {
             (Some(a), Some(b)) if a != b => Err(format!("-o {name}={a} and --{name} {b} disagree; give one")),
             (a, b) => Ok(a.or(b)),
@@ -171,7 +171,7 @@ impl MountOptions {
     /// The options for fuser's own mount (through fusermount3, for
     /// non-root users). `auto_unmount` is not among them: the watchdog
     /// does it, which unlike fusermount3's needs no `allow_other`.
-    pub fn fuser_options(&self) -> Vec<MountOption> {
+    pub(crate) fn fuser_options(&self) -> Vec<MountOption> {
         let mut opts = vec![
             MountOption::RO,
             MountOption::DefaultPermissions,
@@ -184,7 +184,7 @@ impl MountOptions {
 
     /// `mount(2)` flags for a direct (root) mount: read-only, and nodev,
     /// nosuid unless `dev`/`suid` say otherwise.
-    pub fn ms_flags(&self) -> libc::c_ulong {
+    pub(crate) fn ms_flags(&self) -> libc::c_ulong {
         let mut bits = libc::MS_RDONLY | libc::MS_NODEV | libc::MS_NOSUID;
         for f in &self.flags {
             let (set, clear) = ms_bits(f);

@@ -58,7 +58,7 @@ fn line_len(path: &[u8]) -> u64 {
 /// Sum of the line lengths. Parents precede children in the node array,
 /// so each path length is its parent's plus one name: no strings built.
 /// Paths that need escaping (rare) are measured the slow way.
-pub fn checksums_size(index: &Index) -> u64 {
+pub(crate) fn checksums_size(index: &Index) -> u64 {
     let tree = &index.tree;
     let special = |n: &[u8]| n.iter().any(|&b| b == b'\n' || b == b'\r' || b == b'\\');
     // For every node: path length, or u32::MAX when an ancestor's name
@@ -87,7 +87,7 @@ pub fn checksums_size(index: &Index) -> u64 {
     total
 }
 
-pub fn render_checksums(index: &Index) -> Result<Vec<u8>, String> {
+pub(crate) fn render_checksums(index: &Index) -> Result<Vec<u8>, String> {
     index.checksums.get_or_init(|| compute(index)).clone()
 }
 
@@ -133,7 +133,7 @@ fn compute(index: &Index) -> Result<Vec<u8>, String> {
 }
 
 /// Formats `sha256sum` lines for (path, digest) pairs already in order.
-pub fn checksum_lines(files: &[(Vec<u8>, [u8; 32])]) -> Vec<u8> {
+pub(crate) fn checksum_lines(files: &[(Vec<u8>, [u8; 32])]) -> Vec<u8> {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = Vec::with_capacity(files.len() * 100);
     for (path, digest) in files {

@@ -11,11 +11,11 @@ use crate::codec::gojson::JsonWriter;
 use crate::codec::hlctime::format_unix_ms_rfc3339;
 
 /// Upstream's build stamp for a default build.
-pub const ELASTICKV_VERSION: &str = "dev";
+pub(crate) const ELASTICKV_VERSION: &str = "dev";
 
 /// Raft index from a snapshot file name: `%016x.fsm` engine names are hex;
 /// anything else is parsed as decimal like upstream; 0 when neither.
-pub fn snapshot_index_from_path(path: &str) -> u64 {
+pub(crate) fn snapshot_index_from_path(path: &str) -> u64 {
     let Some(stem) =
         Path::new(path).file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".fsm"))
     else {
@@ -40,12 +40,12 @@ pub fn snapshot_index_from_path(path: &str) -> u64 {
 /// sees the same size and mtime. The name is what identifies the snapshot
 /// (the engine names files by raft index, `snapshot_index` is read from
 /// it); callers resolve symlinks first so a link reaches the real name.
-pub fn recorded_fsm_path(source_path: &str) -> &str {
+pub(crate) fn recorded_fsm_path(source_path: &str) -> &str {
     let name = source_path.rsplit('/').find(|c| !c.is_empty() && *c != ".");
     name.unwrap_or(source_path)
 }
 
-pub fn render(opts: &DecodeOptions, last_commit_ts: u64) -> Vec<u8> {
+pub(crate) fn render(opts: &DecodeOptions, last_commit_ts: u64) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
     let mut w = JsonWriter::pretty(&mut out, false);
     w.begin_object();

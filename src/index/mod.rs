@@ -2,20 +2,19 @@
 //! collect their records, finalize lays out the tree.
 
 mod checksums;
-pub mod manifest;
-pub mod option_mtime;
+pub(crate) mod manifest;
+pub(crate) mod option_mtime;
 mod read;
 
-pub use crate::codec::hlctime::hlc_to_unix;
-pub use checksums::{checksum_lines, checksums_size, render_checksums};
-pub use read::{copy_at, ViewError};
+pub(crate) use checksums::{checksum_lines, checksums_size, render_checksums};
+pub(crate) use read::ViewError;
 
 use std::fs::File;
 use std::path::Path;
 use std::sync::OnceLock;
 
 use crate::adapters::route::{self, Adapter, Family};
-use crate::adapters::{self, dynamodb, redis, s3, sqs, AdapterError, RecordError, Side, Sink, Warning};
+use crate::adapters::{dynamodb, redis, s3, sqs, AdapterError, RecordError, Side, Sink, Warning};
 use crate::container::mapped::{MappedFile, SourceChanged};
 use crate::container::{entry_at, ContainerError, Layout};
 use crate::mvcc::{self, ScanOptions, ScanStats};
@@ -58,7 +57,7 @@ impl Default for DecodeOptions {
 }
 
 impl DecodeOptions {
-    pub fn enabled(&self, a: Adapter) -> bool {
+    pub(crate) fn enabled(&self, a: Adapter) -> bool {
         self.adapters.contains(&a)
     }
 }
@@ -66,16 +65,16 @@ impl DecodeOptions {
 /// Live records per destination, as upstream counts them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counts {
-    pub dynamodb: u64,
-    pub s3: u64,
+    pub(crate) dynamodb: u64,
+    pub(crate) s3: u64,
     pub redis: u64,
     pub sqs: u64,
     /// Dropped on purpose: internal prefixes and disabled adapters.
     pub internal: u64,
     /// Matching no known prefix (not an error).
-    pub unknown: u64,
+    pub(crate) unknown: u64,
     pub tables: u64,
-    pub buckets: u64,
+    pub(crate) buckets: u64,
     /// Redis keys per type.
     pub redis_types: redis::RedisCounts,
     /// SQS queues (with a meta row), in name order.
@@ -116,17 +115,15 @@ enum Backing {
 pub struct Index {
     backing: Backing,
     pub tree: Tree,
-    pub side: Side,
-    pub layout: Layout,
-    pub scan: ScanStats,
+    pub(crate) side: Side,
+    pub(crate) layout: Layout,
+    pub(crate) scan: ScanStats,
     pub counts: Counts,
     pub warnings: Vec<Warning>,
     /// Errors in records that produce no file (upstream still fails on
     /// them): `extract` refuses, a mount logs them.
-    pub deferred: Vec<RecordError>,
-    pub options: DecodeOptions,
-    /// Paths a higher-ranked record replaced (logged as warnings).
-    pub replaced: Vec<String>,
+    pub(crate) deferred: Vec<RecordError>,
+    pub(crate) options: DecodeOptions,
     pub(crate) checksums: OnceLock<Result<Vec<u8>, String>>,
     pub(crate) checksums_node: u32,
     pub(crate) manifest_node: u32,
@@ -176,7 +173,7 @@ impl Index {
 
     /// Ok when every byte read from the mapping so far was the indexed
     /// snapshot's (`container::mapped`); always Ok for in-memory bytes.
-    pub fn verify_source(&self) -> Result<(), SourceChanged> {
+    pub(crate) fn verify_source(&self) -> Result<(), SourceChanged> {
         match &self.backing {
             Backing::Map(m) => m.verify(),
             Backing::Owned(_) => Ok(()),
@@ -188,7 +185,7 @@ impl Index {
         Self::build(Backing::Owned(bytes), options, &mut |_| {})
     }
 
-    pub fn data(&self) -> &[u8] {
+    pub(crate) fn data(&self) -> &[u8] {
         match &self.backing {
             Backing::Map(m) => m.bytes(),
             Backing::Owned(v) => v,
@@ -313,7 +310,6 @@ impl Index {
             warnings,
             deferred,
             options,
-            replaced,
             checksums: OnceLock::new(),
             checksums_node,
             manifest_node,
@@ -326,13 +322,13 @@ impl Index {
     }
 
     /// Heap bytes held by the index (tree, names, side tables).
-    pub fn heap_bytes(&self) -> usize {
+    pub(crate) fn heap_bytes(&self) -> usize {
         self.tree.heap_bytes() + self.side.heap_bytes()
     }
 
     /// The file name's raft index (`design.md` §4): 16 hex digits as the
     /// engine names files, otherwise decimal like upstream.
-    pub fn snapshot_index(&self) -> u64 {
+    pub(crate) fn snapshot_index(&self) -> u64 {
         manifest::snapshot_index_from_path(&self.options.source_path)
     }
 }
@@ -358,5 +354,3 @@ fn not_a_file(path: &Path, meta: &std::fs::Metadata) -> Result<(), IndexError> {
     };
     Err(IndexError::NotAFile { path: path.display().to_string(), kind })
 }
-
-pub use adapters::Warning as IndexWarning;

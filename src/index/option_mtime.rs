@@ -57,14 +57,14 @@ fn cluster_tag(id: &str) -> u64 {
 }
 
 /// Seconds `MANIFEST.json`'s mtime moves: every option it records.
-pub fn manifest_shift_secs(o: &DecodeOptions) -> u64 {
+pub(crate) fn manifest_shift_secs(o: &DecodeOptions) -> u64 {
     manifest_code(o)
 }
 
 /// Seconds `CHECKSUMS`' mtime moves: it lists MANIFEST.json's digest, so
 /// every option that file records, plus those that change other files'
 /// bytes without being recorded (`--include-expired`).
-pub fn checksums_shift_secs(o: &DecodeOptions) -> u64 {
+pub(crate) fn checksums_shift_secs(o: &DecodeOptions) -> u64 {
     manifest_code(o) | u64::from(o.include_expired) << 10
 }
 
@@ -73,7 +73,7 @@ pub fn checksums_shift_secs(o: &DecodeOptions) -> u64 {
 /// commit time is too close to the epoch to move back. Either way a
 /// non-zero shift never lands on `ts`, and two different shifts never
 /// land on the same time.
-pub fn shifted(ts: u64, secs: u64) -> u64 {
+pub(crate) fn shifted(ts: u64, secs: u64) -> u64 {
     let by = secs.saturating_mul(1000) << 16;
     if ts >= by {
         ts - by
@@ -85,7 +85,7 @@ pub fn shifted(ts: u64, secs: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::hlc_to_unix;
+    use crate::codec::hlctime::hlc_to_unix;
 
     /// 2026-11-20T08:00:00.250Z, logical 3.
     const TS: u64 = (1_795_161_600_250 << 16) | 3;

@@ -18,9 +18,9 @@ use crate::tree::{NodeId, View, SIZE_UNKNOWN};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ViewError {
     pub path: String,
-    pub offset: Option<u64>,
+    pub(crate) offset: Option<u64>,
     pub key: Option<Vec<u8>>,
-    pub detail: String,
+    pub(crate) detail: String,
     /// The snapshot file changed under the index (`container::mapped`):
     /// not the record's fault, and the same for every file.
     pub snapshot_changed: bool,
@@ -68,7 +68,7 @@ impl Index {
 
     /// Ok while the snapshot file is the one indexed; otherwise the error
     /// every read of node `id` answers.
-    pub fn check_source(&self, id: NodeId) -> Result<(), ViewError> {
+    pub(crate) fn check_source(&self, id: NodeId) -> Result<(), ViewError> {
         self.verify_source().map_err(|e| ViewError {
             path: String::from_utf8_lossy(&self.tree.path(id)).into_owned(),
             offset: None,
@@ -117,7 +117,7 @@ impl Index {
     }
 
     /// Renders a whole generated (or small static) file.
-    pub fn render(&self, id: NodeId) -> Result<Vec<u8>, ViewError> {
+    pub(crate) fn render(&self, id: NodeId) -> Result<Vec<u8>, ViewError> {
         self.guarded(id, || self.render_unguarded(id))
     }
 
@@ -234,7 +234,7 @@ impl Index {
 
     /// Whether [`Index::mtime_ts`] reads the node's record from the mapping
     /// (directories and aggregates take theirs from the index).
-    pub fn mtime_from_mapping(&self, id: NodeId) -> bool {
+    pub(crate) fn mtime_from_mapping(&self, id: NodeId) -> bool {
         matches!(
             self.tree.node(id).view(),
             View::DdbSchema(_)
@@ -252,7 +252,7 @@ impl Index {
     /// snapshot's own for directories and generated aggregates, moved for
     /// `MANIFEST.json` and `CHECKSUMS` by the options that change their
     /// bytes (`option_mtime`).
-    pub fn mtime_ts(&self, id: NodeId) -> u64 {
+    pub(crate) fn mtime_ts(&self, id: NodeId) -> u64 {
         let last = self.layout.last_commit_ts;
         if id == self.manifest_node {
             return super::option_mtime::shifted(
@@ -285,7 +285,7 @@ impl Index {
 }
 
 /// Copies `src[offset..]` into `buf`, returning the count.
-pub fn copy_at(src: &[u8], offset: u64, buf: &mut [u8]) -> usize {
+pub(crate) fn copy_at(src: &[u8], offset: u64, buf: &mut [u8]) -> usize {
     let Ok(start) = usize::try_from(offset) else { return 0 };
     if start >= src.len() {
         return 0;

@@ -8,23 +8,23 @@ use serde_json::Value;
 use crate::keys::segment::b64url_nopad_decode;
 
 /// Longest line upstream's scanner accepts.
-pub const MAX_LINE: usize = 4 << 20;
+pub(crate) const MAX_LINE: usize = 4 << 20;
 
 /// One parsed line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
+pub(crate) struct Record {
     /// 1-based line number, for messages.
-    pub line: usize,
-    pub encoded: String,
+    pub(crate) line: usize,
+    pub(crate) encoded: String,
     /// The decoded original bytes.
-    pub original: Vec<u8>,
-    pub kind: String,
+    pub(crate) original: Vec<u8>,
+    pub(crate) kind: String,
 }
 
 /// Parses a whole file. Lines end at `\n` (a trailing `\r` is dropped); the
 /// final newline is optional; an empty line is an error. `Err` carries
 /// `line N: why`.
-pub fn parse(bytes: &[u8]) -> Result<Vec<Record>, String> {
+pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Record>, String> {
     let mut out = Vec::new();
     let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
     if bytes.is_empty() {

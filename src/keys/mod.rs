@@ -1,5 +1,5 @@
 //! Key grammars and the file-name codec: how adapter keys are laid out and
 //! how key bytes become path segments.
 
-pub mod keymap;
+pub(crate) mod keymap;
 pub mod segment;

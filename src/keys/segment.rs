@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 /// Longest encoded segment that is emitted verbatim; anything longer takes
 /// the SHA fallback. Leaves headroom under the usual NAME_MAX of 255.
-pub const MAX_SEGMENT_BYTES: usize = 240;
+pub(crate) const MAX_SEGMENT_BYTES: usize = 240;
 /// Number of lower-case hex characters of SHA-256 in a fallback name.
 const SHA_HEX_CHARS: usize = 32;
 /// Raw bytes of the original kept (percent-encoded) after the `__`.
@@ -52,7 +52,7 @@ fn unhex(c: u8) -> Option<u8> {
 
 /// Why [`decode_segment`] refused its input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum SegmentError {
+pub(crate) enum SegmentError {
     /// Longer than [`MAX_SEGMENT_BYTES`]; the encoder never produces that.
     #[error("invalid encoded filename segment: longer than {max} bytes", max = MAX_SEGMENT_BYTES)]
     TooLong,
@@ -122,12 +122,13 @@ pub fn encode_segment(raw: &[u8]) -> String {
 
 /// Appends `encode_segment(raw)` to `out`. Allocation-free when `out` has
 /// room and no fallback is needed.
-pub fn encode_segment_into(raw: &[u8], out: &mut Vec<u8>) {
+pub(crate) fn encode_segment_into(raw: &[u8], out: &mut Vec<u8>) {
     encode_into(raw, out);
 }
 
 /// Appends `encode_segment(raw)` to `out`.
-pub fn encode_segment_into_string(raw: &[u8], out: &mut String) {
+#[cfg(test)]
+pub(crate) fn encode_segment_into_string(raw: &[u8], out: &mut String) {
     encode_into(raw, out);
 }
 
@@ -198,7 +199,7 @@ pub fn encode_binary_segment(raw: &[u8]) -> String {
 }
 
 /// Appends `encode_binary_segment(raw)` to `out`.
-pub fn encode_binary_segment_into(raw: &[u8], out: &mut Vec<u8>) {
+pub(crate) fn encode_binary_segment_into(raw: &[u8], out: &mut Vec<u8>) {
     encode_binary_into(raw, out);
 }
 
@@ -228,12 +229,13 @@ fn encode_binary_into<S: AsciiSink>(raw: &[u8], out: &mut S) {
 ///
 /// Lenient like upstream: lower-case hex escapes are accepted, so callers
 /// wanting a canonical name should also check `encode_segment(decoded) == seg`.
-pub fn decode_segment(seg: &str) -> Result<Vec<u8>, SegmentError> {
+#[cfg(test)]
+pub(crate) fn decode_segment(seg: &str) -> Result<Vec<u8>, SegmentError> {
     decode_segment_bytes(seg.as_bytes())
 }
 
 /// Byte-oriented form of [`decode_segment`] (file names need not be UTF-8).
-pub fn decode_segment_bytes(seg: &[u8]) -> Result<Vec<u8>, SegmentError> {
+pub(crate) fn decode_segment_bytes(seg: &[u8]) -> Result<Vec<u8>, SegmentError> {
     if seg.len() > MAX_SEGMENT_BYTES {
         return Err(SegmentError::TooLong);
     }
@@ -269,13 +271,8 @@ fn percent_decode(seg: &[u8]) -> Result<Vec<u8>, SegmentError> {
 }
 
 /// True for the SHA-fallback shape: 32 hex digits (either case) then `__`.
-pub fn is_sha_fallback_name(seg: &str) -> bool {
+pub(crate) fn is_sha_fallback_name(seg: &str) -> bool {
     looks_like_sha_fallback(seg.as_bytes())
-}
-
-/// True when `seg` carries the binary `b64.` prefix.
-pub fn is_binary_segment(seg: &str) -> bool {
-    seg.as_bytes().starts_with(BINARY_PREFIX)
 }
 
 fn looks_like_sha_fallback(seg: &[u8]) -> bool {
@@ -314,7 +311,7 @@ const fn build_b64url_decode() -> [u8; 256] {
 /// * a final group of 1 symbol is rejected, 2 or 3 symbols are accepted;
 /// * the encoding is not strict, so non-zero unused trailing bits are ignored
 ///   (`"AB"` decodes like `"AA"`).
-pub fn b64url_nopad_decode(s: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn b64url_nopad_decode(s: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(s.len() / 4 * 3 + 2);
     let mut acc: u32 = 0;
     let mut n = 0u8;

@@ -18,7 +18,7 @@ use crate::adapters::Adapter;
 use crate::keys::keymap;
 
 /// `MANIFEST.json`: validation, then the producer-mode guards.
-pub fn manifest(data: &[u8]) {
+pub(crate) fn manifest(data: &[u8]) {
     if let Ok(m) = manifest::parse(data) {
         let _ = m.unsupported_mode(&Adapter::ALL);
     }
@@ -27,7 +27,7 @@ pub fn manifest(data: &[u8]) {
 /// `_schema.json` and item files: the schema's records; an item's records
 /// and file path under a table keyed by its own first attributes (so any
 /// attribute value the parser accepts reaches the key encoders).
-pub fn dynamodb(data: &[u8]) {
+pub(crate) fn dynamodb(data: &[u8]) {
     if let Ok(t) = dynamodb::parse_schema(data) {
         let _ = ddb_schema_records(&t);
     }
@@ -66,7 +66,7 @@ pub fn dynamodb(data: &[u8]) {
 }
 
 /// Object sidecars and the bucket's `KEYMAP.jsonl` rename tracker.
-pub fn s3(data: &[u8]) {
+pub(crate) fn s3(data: &[u8]) {
     let _ = s3::parse_sidecar(data);
     let _ = keymap::parse(data);
 }
@@ -74,7 +74,7 @@ pub fn s3(data: &[u8]) {
 /// Redis files: the bytes as every type's file (strings and HLLs with and
 /// without a TTL), as a TTL sidecar, as `KEYMAP.jsonl`, and (short inputs)
 /// as a file stem.
-pub fn redis(data: &[u8]) {
+pub(crate) fn redis(data: &[u8]) {
     for t in redis::Type::ALL {
         let _ = redis::records(t, b"k", data, 0);
         let _ = redis::records(t, b"k", data, 1_700_000_000_000);
@@ -89,7 +89,7 @@ pub fn redis(data: &[u8]) {
 
 /// SQS: `_queue.json`, and `messages.jsonl` checked and encoded into a
 /// standard, a FIFO and a partitioned FIFO queue as `pack` would.
-pub fn sqs(data: &[u8]) {
+pub(crate) fn sqs(data: &[u8]) {
     if let Ok(q) = sqs::parse_queue(data) {
         let _ = queue_records(&q);
     }

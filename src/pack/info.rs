@@ -11,22 +11,22 @@ use crate::codec::hlctime::format_unix_nanos_rfc3339;
 
 /// What the sidecar records.
 #[derive(Debug, Clone)]
-pub struct EncodeInfo {
-    pub encoder_version: String,
+pub(crate) struct EncodeInfo {
+    pub(crate) encoder_version: String,
     /// Wall clock of the run: (Unix seconds, nanoseconds).
-    pub wall_time: (i64, u32),
+    pub(crate) wall_time: (i64, u32),
     /// `TREE` and `OUT` exactly as given on the command line.
-    pub input_root: Vec<u8>,
-    pub output_fsm_path: Vec<u8>,
-    pub sha256: [u8; 32],
-    pub last_commit_ts: u64,
-    pub overridden: bool,
-    pub manifest_last_commit_ts: u64,
+    pub(crate) input_root: Vec<u8>,
+    pub(crate) output_fsm_path: Vec<u8>,
+    pub(crate) sha256: [u8; 32],
+    pub(crate) last_commit_ts: u64,
+    pub(crate) overridden: bool,
+    pub(crate) manifest_last_commit_ts: u64,
     pub cluster_id: String,
     /// In canonical order.
     pub adapters: Vec<Adapter>,
-    pub self_test_ran: bool,
-    pub self_test_matched: bool,
+    pub(crate) self_test_ran: bool,
+    pub(crate) self_test_matched: bool,
 }
 
 /// The sidecar path: OUT with `.encode_info.json` appended.
@@ -34,11 +34,11 @@ pub fn sidecar_path(out: &Path) -> std::path::PathBuf {
     super::output::with_suffix(out, ".encode_info.json")
 }
 
-pub use crate::codec::hex;
+pub(super) use crate::codec::hex;
 
 /// The bytes upstream's `json.Encoder` (two-space indent, HTML escaping,
 /// trailing newline) writes for this record.
-pub fn render(info: &EncodeInfo) -> Vec<u8> {
+pub(super) fn render(info: &EncodeInfo) -> Vec<u8> {
     let mut out = Vec::with_capacity(640);
     let mut w = JsonWriter::pretty(&mut out, true);
     w.begin_object();
@@ -87,14 +87,14 @@ pub fn render(info: &EncodeInfo) -> Vec<u8> {
 /// Why writing the sidecar failed, and whether this run had already
 /// opened (created or truncated) it — only then may a rollback remove it.
 #[derive(Debug)]
-pub struct WriteError {
-    pub opened: bool,
-    pub error: io::Error,
+pub(super) struct WriteError {
+    pub(crate) opened: bool,
+    pub(crate) error: io::Error,
 }
 
 /// Writes the sidecar next to `out`: sidecar-safe open, write, fsync,
 /// directory fsync.
-pub fn write(out: &Path, info: &EncodeInfo) -> Result<(), WriteError> {
+pub(super) fn write(out: &Path, info: &EncodeInfo) -> Result<(), WriteError> {
     let path = sidecar_path(out);
     let mut f = super::output::open_sidecar(&path).map_err(|error| WriteError { opened: false, error })?;
     let opened = |error| WriteError { opened: true, error };

@@ -10,7 +10,7 @@ use crate::codec::hlctime::parse_rfc3339;
 /// Why a manifest was refused. Both are data errors (exit 2); they differ
 /// only in wording, as upstream keeps two sentinels.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ManifestError {
+pub(super) enum ManifestError {
     #[error("invalid manifest: {0}")]
     Invalid(String),
     #[error("unsupported manifest format_version: {0}")]
@@ -19,17 +19,17 @@ pub enum ManifestError {
 
 /// The fields `pack` uses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Manifest {
-    pub last_commit_ts: u64,
+pub(super) struct Manifest {
+    pub(crate) last_commit_ts: u64,
     pub cluster_id: String,
     /// Adapters whose scope (`adapters.<name>`) is present and not `null`.
-    pub scopes: Vec<Adapter>,
+    pub(crate) scopes: Vec<Adapter>,
     pub include_incomplete_uploads: bool,
     pub include_orphans: bool,
     pub preserve_sqs_visibility: bool,
     pub include_sqs_side_records: bool,
-    pub rename_s3_collisions: bool,
-    pub dynamodb_jsonl: bool,
+    pub(crate) rename_s3_collisions: bool,
+    pub(crate) dynamodb_jsonl: bool,
 }
 
 const EXCLUSION_FIELDS: [&str; 4] =
@@ -42,7 +42,7 @@ fn invalid(d: impl Into<String>) -> ManifestError {
 /// Parses and validates a whole `MANIFEST.json`: the version first, then
 /// every field's JSON type, then the values (the order decides which
 /// error a manifest with several faults gets).
-pub fn parse(bytes: &[u8]) -> Result<Manifest, ManifestError> {
+pub(super) fn parse(bytes: &[u8]) -> Result<Manifest, ManifestError> {
     let (top, m) = read_versioned(bytes)?;
     let typed = read_typed(&top, &m)?;
     let layout = check_values(&m, &typed)?;
@@ -260,7 +260,7 @@ fn scope_field<'a>(top: &'a Value, adapter: &str, field: &str) -> Option<&'a Val
 impl Manifest {
     /// §4.5: producer modes `pack` cannot reproduce, for the selected
     /// adapters. `Err` names the first one.
-    pub fn unsupported_mode(&self, selected: &[Adapter]) -> Result<(), String> {
+    pub(super) fn unsupported_mode(&self, selected: &[Adapter]) -> Result<(), String> {
         let on = |a| selected.contains(&a);
         if self.dynamodb_jsonl && on(Adapter::DynamoDb) {
             return Err(

@@ -28,14 +28,15 @@
 //! `KEYMAP.jsonl` lines parse with `keymap`; the manifest's producer-mode
 //! guards and the self-test already cover all four adapters.
 
-pub mod fuzz;
+pub(crate) mod fuzz;
 mod info;
 mod manifest;
 mod output;
 mod selftest;
 mod sorter;
 
-pub use info::{sidecar_path, EncodeInfo};
+pub use info::sidecar_path;
+pub(crate) use info::EncodeInfo;
 
 use crate::adapters::canonical::Canonical;
 use manifest::Manifest;
@@ -59,10 +60,10 @@ use sorter::{FileRef, SortError, Sorter, Value};
 const MAX_MANIFEST: u64 = 64 << 20;
 
 /// `encoder_version` in the sidecar.
-pub const ENCODER_VERSION: &str = concat!("fsmfs-", env!("CARGO_PKG_VERSION"));
+pub(crate) const ENCODER_VERSION: &str = concat!("fsmfs-", env!("CARGO_PKG_VERSION"));
 
 /// Default `--memory-budget`.
-pub const DEFAULT_MEMORY_BUDGET: usize = 1 << 30;
+pub(crate) const DEFAULT_MEMORY_BUDGET: usize = 1 << 30;
 
 /// A failed pack: the exit code (1 usage/environment, 2 data) and one line.
 pub type PackError = Failure;
@@ -71,17 +72,17 @@ pub type PackError = Failure;
 #[derive(Debug, Clone)]
 pub struct Options {
     pub tree: PathBuf,
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
     /// Selected adapters (any order).
     pub adapters: Vec<Adapter>,
     /// `--last-commit-ts`; must not be below the manifest's.
-    pub last_commit_ts: Option<u64>,
+    pub(crate) last_commit_ts: Option<u64>,
     pub self_test: bool,
     /// Where sorted runs are spilled (default: the OS temp dir).
-    pub scratch_root: Option<PathBuf>,
-    pub memory_budget: usize,
+    pub(crate) scratch_root: Option<PathBuf>,
+    pub(crate) memory_budget: usize,
     /// Progress bars (drawn only when stderr is a terminal).
-    pub progress: bool,
+    pub(crate) progress: bool,
 }
 
 impl Options {
@@ -104,12 +105,8 @@ impl Options {
 pub struct Report {
     pub bytes: u64,
     pub entries: u64,
-    pub sha256: [u8; 32],
-    pub commit_ts: u64,
     pub adapters: Vec<Adapter>,
     pub self_test: bool,
-    /// Sorted runs spilled to disk (0: sorted in memory).
-    pub runs: usize,
 }
 
 /// The sorter as adapter encoders see it (`adapters::packing::RecordSink`):
@@ -210,7 +207,6 @@ struct Written {
     sha256: [u8; 32],
     bytes: u64,
     entries: u64,
-    runs: usize,
 }
 
 /// Packs `opts.tree` into `opts.out` (see the module docs). On `Err`
@@ -275,11 +271,8 @@ pub fn pack(opts: &Options) -> Result<Report, PackError> {
     Ok(Report {
         bytes: written.bytes,
         entries: written.entries,
-        sha256: written.sha256,
-        commit_ts: plan.commit_ts,
         adapters: plan.selected,
         self_test: opts.self_test,
-        runs: written.runs,
     })
 }
 
@@ -382,7 +375,7 @@ impl<'o> Plan<'o> {
     /// The sorted entries into the unnamed output, hashed on the way, then
     /// fsynced.
     fn write(&self, sorter: Sorter, out: &output::OutFile) -> Result<Written, PackError> {
-        let (bytes, entries, runs) = (sorter.stream_len(), sorter.entries(), sorter.runs());
+        let (bytes, entries) = (sorter.stream_len(), sorter.entries());
         let pb = progress_bar(self.opts.progress, || crate::progress::bar(bytes, "writing", true));
         let write_err =
             |e: io::Error| PackError::usage(format!("{}: writing the output: {e}", self.opts.out.display()));
@@ -443,7 +436,7 @@ impl<'o> Plan<'o> {
         debug_assert_eq!(sw.bytes_written(), bytes);
         let sha256 = sw.finish().finish().map_err(write_err)?;
         out.file().sync_all().map_err(write_err)?;
-        Ok(Written { sha256, bytes, entries, runs })
+        Ok(Written { sha256, bytes, entries })
     }
 
     /// Decodes the payload and compares it with the input; `Some(report)`
@@ -550,19 +543,19 @@ fn check_outputs(out: &Path) -> Result<(), PackError> {
 
 /// `fsmfs pack` arguments.
 #[derive(clap::Args, Debug)]
-pub struct PackArgs {
+pub(crate) struct PackArgs {
     /// The dump tree (a decoded snapshot: MANIFEST.json plus adapter
     /// directories), e.g. an extract, an fsmfs mount or an rsync copy.
     pub tree: PathBuf,
     /// The payload to write; OUT.encode_info.json is written next to it.
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
     /// Adapters to pack, comma-separated (dynamodb, s3, redis, sqs; `all`).
     #[arg(long, default_value = "dynamodb,s3,redis,sqs")]
-    pub adapter: String,
+    pub(crate) adapter: String,
     /// Commit timestamp for every entry and the header (decimal or 0x hex);
     /// must not be below MANIFEST.json's last_commit_ts. Default: that value.
     #[arg(long, value_name = "TS", allow_hyphen_values = true)]
-    pub last_commit_ts: Option<String>,
+    pub(crate) last_commit_ts: Option<String>,
     /// Verify the payload decodes back to TREE before publishing (the
     /// default; accepted for upstream compatibility, `--self-test=false`
     /// turns it off).
@@ -571,15 +564,15 @@ pub struct PackArgs {
     /// Skip the self-test (restore tooling then needs
     /// --allow-unverified-self-test).
     #[arg(long, conflicts_with = "self_test")]
-    pub no_self_test: bool,
+    pub(crate) no_self_test: bool,
     /// Directory for sorted runs spilled beyond --memory-budget (default:
     /// the OS temp dir).
     #[arg(long, value_name = "DIR")]
-    pub scratch_root: Option<PathBuf>,
+    pub(crate) scratch_root: Option<PathBuf>,
     /// Memory for sorting record keys before spilling runs to disk, e.g.
     /// 512M, 2G, or bytes.
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
-    pub memory_budget: usize,
+    pub(crate) memory_budget: usize,
 }
 
 /// Go's `strconv.ParseBool`.
@@ -593,7 +586,7 @@ fn parse_go_bool(s: &str) -> Result<bool, String> {
 
 /// A byte size: digits with an optional K/M/G/T suffix (powers of 1024;
 /// `KiB`, `MB` and `B` spellings accepted).
-pub fn parse_size(s: &str) -> Result<usize, String> {
+pub(crate) fn parse_size(s: &str) -> Result<usize, String> {
     let t = s.trim();
     let digits = t.bytes().take_while(u8::is_ascii_digit).count();
     let (num, unit) = t.split_at(digits);
@@ -618,7 +611,7 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
 /// `--adapter` as upstream's encoder parses it: `all` or empty selects all
 /// four; otherwise items are trimmed and lower-cased, empty items skipped,
 /// unknown names refused, and at least one must remain.
-pub fn parse_adapter_list(csv: &str) -> Result<Vec<Adapter>, String> {
+pub(crate) fn parse_adapter_list(csv: &str) -> Result<Vec<Adapter>, String> {
     if csv.is_empty() || csv == "all" {
         return Ok(Adapter::ALL.to_vec());
     }
@@ -648,7 +641,7 @@ pub fn parse_adapter_list(csv: &str) -> Result<Vec<Adapter>, String> {
 
 /// `--last-commit-ts` as upstream parses it: empty = not given; trimmed;
 /// `0x`/`0X` hex or decimal; a strict unsigned 64-bit number.
-pub fn parse_last_commit_ts(raw: &str) -> Result<Option<u64>, String> {
+pub(crate) fn parse_last_commit_ts(raw: &str) -> Result<Option<u64>, String> {
     if raw.is_empty() {
         return Ok(None);
     }
@@ -668,7 +661,7 @@ pub fn parse_last_commit_ts(raw: &str) -> Result<Option<u64>, String> {
 }
 
 /// Runs `fsmfs pack` from parsed arguments.
-pub fn run(args: PackArgs) -> Result<(), Failure> {
+pub(crate) fn run(args: PackArgs) -> Result<(), Failure> {
     let usage = |m: String| Failure { code: EXIT_USAGE, message: m };
     let adapters = parse_adapter_list(&args.adapter).map_err(usage)?;
     let last_commit_ts = parse_last_commit_ts(args.last_commit_ts.as_deref().unwrap_or("")).map_err(usage)?;

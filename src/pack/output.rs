@@ -51,7 +51,7 @@ fn cpath(p: &Path) -> io::Result<CString> {
 }
 
 /// 16 lower-case hex digits from the kernel's random source.
-pub fn random_hex16() -> String {
+pub(super) fn random_hex16() -> String {
     let mut b = [0u8; 8];
     let n = unsafe { libc::getrandom(b.as_mut_ptr().cast(), b.len(), 0) };
     if n != 8 {
@@ -82,7 +82,7 @@ fn open_tmpfile(dir: &Path, flags: libc::c_int) -> io::Result<File> {
 
 /// A read-write file with no name in `dir` (sort runs): `O_TMPFILE`, or a
 /// file created and unlinked at once.
-pub fn unnamed_file(dir: &Path) -> io::Result<File> {
+pub(super) fn unnamed_file(dir: &Path) -> io::Result<File> {
     if !force_named() {
         match open_tmpfile(dir, libc::O_RDWR) {
             Ok(f) => return Ok(f),
@@ -107,10 +107,10 @@ pub fn unnamed_file(dir: &Path) -> io::Result<File> {
 /// Blocks SIGINT/SIGTERM/SIGHUP on this thread while alive: the named
 /// window of a publish (and the sidecar write after it) runs to its end; a
 /// signal that arrived meanwhile is delivered afterwards.
-pub struct SignalBlock(libc::sigset_t);
+pub(super) struct SignalBlock(libc::sigset_t);
 
 impl SignalBlock {
-    pub fn new() -> SignalBlock {
+    pub(super) fn new() -> SignalBlock {
         unsafe {
             let mut set: libc::sigset_t = std::mem::zeroed();
             let mut old: libc::sigset_t = std::mem::zeroed();
@@ -140,7 +140,7 @@ impl Drop for SignalBlock {
 
 /// The payload being written: unnamed (or a named temp file) until
 /// [`publish`](OutFile::publish).
-pub struct OutFile {
+pub(super) struct OutFile {
     dir: File,
     dir_path: PathBuf,
     name: OsString,
@@ -154,7 +154,7 @@ pub struct OutFile {
 /// What may be replaced at OUT: nothing, or a regular file (`pack.md`,
 /// "What OUT may be"). A symlink is not followed: replacing it would
 /// silently drop the link, writing through it would write elsewhere.
-pub fn check_out_target(out: &Path) -> io::Result<()> {
+pub(super) fn check_out_target(out: &Path) -> io::Result<()> {
     match std::fs::symlink_metadata(out) {
         Ok(md) if md.file_type().is_file() => Ok(()),
         Ok(md) => Err(io::Error::other(format!(
@@ -189,7 +189,7 @@ fn describe(ft: &std::fs::FileType) -> &'static str {
 
 impl OutFile {
     /// Creates the output file in `out`'s directory.
-    pub fn create(out: &Path) -> io::Result<OutFile> {
+    pub(super) fn create(out: &Path) -> io::Result<OutFile> {
         let name = out
             .file_name()
             .filter(|n| !out.as_os_str().as_bytes().ends_with(b"/") && *n != OsStr::new(".."))
@@ -225,12 +225,12 @@ impl OutFile {
         Ok(OutFile { dir, dir_path, name, out, file, named: Some(lock) })
     }
 
-    pub fn file(&self) -> &File {
+    pub(super) fn file(&self) -> &File {
         &self.file
     }
 
     /// A path that opens this file (even while it has no name).
-    pub fn reopen_path(&self) -> PathBuf {
+    pub(super) fn reopen_path(&self) -> PathBuf {
         match &self.named {
             Some(t) => t.path().to_path_buf(),
             None => PathBuf::from(format!("/proc/self/fd/{}", self.file.as_raw_fd())),
@@ -239,7 +239,7 @@ impl OutFile {
 
     /// The named temp file, if this filesystem needed one.
     #[cfg(test)]
-    pub fn temp_path(&self) -> Option<&Path> {
+    pub(crate) fn temp_path(&self) -> Option<&Path> {
         self.named.as_ref().map(Temp::path)
     }
 
@@ -248,7 +248,7 @@ impl OutFile {
     /// directory. If the directory fsync fails, OUT is removed again
     /// (upstream's rule: never leave a non-durable "success"). Call with
     /// signals blocked.
-    pub fn publish(mut self) -> io::Result<()> {
+    pub(super) fn publish(mut self) -> io::Result<()> {
         let out_c = CString::new(self.name.as_bytes())
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "name contains NUL"))?;
         check_out_target(&self.out)?;
@@ -318,14 +318,14 @@ impl Drop for OutFile {
 
 /// `path` with `suffix` appended to its last component (`OUT` →
 /// `OUT.encode_info.json`).
-pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+pub(super) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_os_string();
     s.push(suffix);
     s.into()
 }
 
 /// fsyncs the directory holding `path`.
-pub fn fsync_parent(path: &Path) -> io::Result<()> {
+pub(super) fn fsync_parent(path: &Path) -> io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -337,7 +337,7 @@ pub fn fsync_parent(path: &Path) -> io::Result<()> {
 /// before OUT is replaced, so a sidecar path that would be refused (a
 /// symlink, a hard link, a FIFO, a directory) fails the run while the old
 /// OUT and its sidecar are still in place.
-pub fn check_sidecar_target(path: &Path) -> io::Result<()> {
+pub(super) fn check_sidecar_target(path: &Path) -> io::Result<()> {
     let md = match std::fs::symlink_metadata(path) {
         Ok(md) => md,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -367,7 +367,7 @@ pub fn check_sidecar_target(path: &Path) -> io::Result<()> {
 /// `OUT.mismatch.txt`) for writing without following a symlink, refusing
 /// FIFOs, other non-regular files and hard links, then truncates it and
 /// forces mode 0600.
-pub fn open_sidecar(path: &Path) -> io::Result<File> {
+pub(super) fn open_sidecar(path: &Path) -> io::Result<File> {
     let c = cpath(path)?;
     let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC;
     let fd = unsafe { libc::open(c.as_ptr(), flags, 0o600 as libc::c_uint) };
@@ -407,7 +407,7 @@ const WRITE_BEHIND: u64 = 32 << 20;
 
 /// Why filling from an input file failed.
 #[derive(Debug)]
-pub enum FillError {
+pub(super) enum FillError {
     /// Reading the input (a tree problem).
     Read(io::Error),
     /// Writing the output (an environment problem).
@@ -421,7 +421,7 @@ type Chunk = (Arc<Vec<u8>>, usize);
 /// A `Write` that hands full buffers to two threads: one hashes them (the
 /// sidecar's SHA-256), the other writes them to the output file, so the
 /// copy into the page cache and the hash run side by side.
-pub struct HashedWriter {
+pub(super) struct HashedWriter {
     buf: Vec<u8>,
     pos: usize,
     to_hash: Option<SyncSender<Chunk>>,
@@ -442,7 +442,7 @@ fn recycle(buf: Arc<Vec<u8>>, free: &SyncSender<Vec<u8>>) {
 
 impl HashedWriter {
     /// Writes into `file` from its current offset (0).
-    pub fn new(file: File, progress: indicatif::ProgressBar) -> HashedWriter {
+    pub(super) fn new(file: File, progress: indicatif::ProgressBar) -> HashedWriter {
         let (to_hash, hash_rx) = sync_channel::<Chunk>(2);
         let (to_write, write_rx) = sync_channel::<Chunk>(2);
         let (free_tx, free) = sync_channel::<Vec<u8>>(4);
@@ -532,7 +532,7 @@ impl HashedWriter {
     }
 
     /// Copies `len` bytes at `offset` of `src` into the output.
-    pub fn fill_from(&mut self, src: &File, mut offset: u64, len: u64) -> Result<(), FillError> {
+    pub(super) fn fill_from(&mut self, src: &File, mut offset: u64, len: u64) -> Result<(), FillError> {
         let mut left = len;
         while left > 0 {
             if self.pos == BUF_CAP {
@@ -554,7 +554,7 @@ impl HashedWriter {
     }
 
     /// Flushes everything and returns the SHA-256 of all bytes written.
-    pub fn finish(mut self) -> io::Result<[u8; 32]> {
+    pub(super) fn finish(mut self) -> io::Result<[u8; 32]> {
         self.send()?;
         self.join()
     }

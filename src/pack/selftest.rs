@@ -36,11 +36,11 @@ const UNMAP_EVERY: u64 = 64 << 20;
 pub(super) struct Input<'a> {
     pub tree: &'a Dir,
     pub adapters: &'a [Adapter],
-    pub decode: DecodeOptions,
-    pub commit_ts: u64,
+    pub(crate) decode: DecodeOptions,
+    pub(crate) commit_ts: u64,
     /// What the decode writes differently from the input.
-    pub canonical: &'a Canonical,
-    pub progress: indicatif::ProgressBar,
+    pub(crate) canonical: &'a Canonical,
+    pub(crate) progress: indicatif::ProgressBar,
 }
 
 /// `Ok(None)`: the trees match; `Ok(Some(report))`: the mismatch report.

@@ -20,9 +20,9 @@ use crate::container::{TS_SUFFIX_LEN, VALUE_HEADER_LEN};
 use crate::dumptree::fsio::FileId;
 
 /// Largest user key (`len + 8 ≤ 1 MiB + 8`).
-pub const MAX_USER_KEY: usize = 1 << 20;
+pub(super) const MAX_USER_KEY: usize = 1 << 20;
 /// Largest user value (`len + 9 ≤ 256 MiB + 9 + 34`).
-pub use crate::container::MAX_USER_VALUE;
+pub(super) use crate::container::MAX_USER_VALUE;
 
 const KIND_INLINE: u8 = 0;
 const KIND_FILE: u8 = 1;
@@ -31,12 +31,12 @@ const FILE_REF_FIXED: usize = 36;
 
 /// Where a value's bytes are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Value<'a> {
+pub(super) enum Value<'a> {
     Inline(&'a [u8]),
     File(FileRef<'a>),
 }
 
-pub use crate::dumptree::FileRef;
+pub(super) use crate::dumptree::FileRef;
 
 impl<'a> FileRef<'a> {
     fn encode(&self, out: &mut Vec<u8>) {
@@ -60,7 +60,7 @@ impl<'a> FileRef<'a> {
 
 /// Why an entry was refused or the merge failed.
 #[derive(Debug)]
-pub enum SortError<E> {
+pub(super) enum SortError<E> {
     KeyTooLarge(usize),
     ValueTooLarge(usize),
     /// Two entries with the same encoded key (the user key is given).
@@ -80,7 +80,7 @@ struct Item {
 }
 
 /// Accumulates entries; see the module docs.
-pub struct Sorter {
+pub(super) struct Sorter {
     commit_ts: u64,
     arena: Vec<u8>,
     items: Vec<Item>,
@@ -96,7 +96,7 @@ pub struct Sorter {
 impl Sorter {
     /// `budget` bounds the bytes held for sorting (arena and index);
     /// beyond it sorted runs go to unnamed files in `spill_dir`.
-    pub fn new(commit_ts: u64, budget: usize, spill_dir: PathBuf) -> Sorter {
+    pub(super) fn new(commit_ts: u64, budget: usize, spill_dir: PathBuf) -> Sorter {
         let budget = budget.max(1 << 16);
         Sorter {
             commit_ts,
@@ -115,17 +115,18 @@ impl Sorter {
     }
 
     /// Entries added so far.
-    pub fn entries(&self) -> u64 {
+    pub(super) fn entries(&self) -> u64 {
         self.entries
     }
 
     /// Size of the `EKVPBBL1` stream the entries make.
-    pub fn stream_len(&self) -> u64 {
+    pub(super) fn stream_len(&self) -> u64 {
         self.stream_len
     }
 
     /// Runs spilled so far.
-    pub fn runs(&self) -> usize {
+    #[cfg(test)]
+    pub(super) fn runs(&self) -> usize {
         self.runs.len()
     }
 
@@ -140,13 +141,13 @@ impl Sorter {
     }
 
     /// Adds an entry whose value bytes are given.
-    pub fn add<E>(&mut self, user_key: &[u8], value: &[u8]) -> Result<(), SortError<E>> {
+    pub(super) fn add<E>(&mut self, user_key: &[u8], value: &[u8]) -> Result<(), SortError<E>> {
         Self::check_sizes(user_key.len(), value.len())?;
         self.push(user_key, KIND_INLINE, value.len(), value.len(), |a| a.extend_from_slice(value))
     }
 
     /// Adds an entry whose value is `len` bytes of an input file.
-    pub fn add_file<E>(&mut self, user_key: &[u8], r: FileRef<'_>) -> Result<(), SortError<E>> {
+    pub(super) fn add_file<E>(&mut self, user_key: &[u8], r: FileRef<'_>) -> Result<(), SortError<E>> {
         Self::check_sizes(user_key.len(), r.len as usize)?;
         self.push(user_key, KIND_FILE, FILE_REF_FIXED + r.path.len(), r.len as usize, |a| r.encode(a))
     }
@@ -247,7 +248,7 @@ impl Sorter {
 
     /// Hands every entry to `emit` in ascending order of encoded key, as
     /// (encoded key, value). Two equal keys end it with `Duplicate`.
-    pub fn finish<E>(
+    pub(super) fn finish<E>(
         mut self,
         mut emit: impl FnMut(&[u8], Value<'_>) -> Result<(), E>,
     ) -> Result<(), SortError<E>> {

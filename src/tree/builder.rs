@@ -7,7 +7,7 @@ use super::node::{Node, NodeId, View};
 use super::Tree;
 
 /// Longest file name the kernel accepts (`NAME_MAX`).
-pub const NAME_MAX: usize = 255;
+pub(crate) const NAME_MAX: usize = 255;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TreeError {
@@ -21,7 +21,7 @@ pub enum TreeError {
 }
 
 /// A directory being built; index 0 is the root.
-pub type DirId = u32;
+pub(crate) type DirId = u32;
 
 struct PendingDir {
     parent: DirId,
@@ -40,17 +40,15 @@ struct PendingFile {
 
 /// Duplicate files with rank 0 are an error; otherwise the highest rank
 /// keeps the path (used where upstream lets the last writer win).
-pub const RANK_EXCLUSIVE: u64 = 0;
+pub(crate) const RANK_EXCLUSIVE: u64 = 0;
 
 #[derive(Default)]
-pub struct TreeBuilder {
+pub(crate) struct TreeBuilder {
     names: Vec<u8>,
     dirs: Vec<PendingDir>,
     files: Vec<PendingFile>,
     /// Open-addressing table of dir ids keyed by (parent, name).
     slots: Vec<u32>,
-    /// Paths that lost to a higher-ranked file with the same name.
-    replaced: Vec<String>,
 }
 
 const EMPTY_SLOT: u32 = u32::MAX;
@@ -64,13 +62,13 @@ fn hash_dir(parent: DirId, name: &[u8]) -> u64 {
 }
 
 impl TreeBuilder {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let mut b = TreeBuilder { slots: vec![EMPTY_SLOT; 64], ..Default::default() };
         b.dirs.push(PendingDir { parent: 0, name_off: 0, name_len: 0 });
         b
     }
 
-    pub const ROOT: DirId = 0;
+    pub(crate) const ROOT: DirId = 0;
 
     fn push_name(&mut self, name: &[u8]) -> (usize, u16) {
         let off = self.names.len();
@@ -94,7 +92,7 @@ impl TreeBuilder {
     }
 
     /// The directory `name` inside `parent`, created on first use.
-    pub fn dir(&mut self, parent: DirId, name: &[u8]) -> Result<DirId, TreeError> {
+    pub(crate) fn dir(&mut self, parent: DirId, name: &[u8]) -> Result<DirId, TreeError> {
         let mask = self.slots.len() - 1;
         let mut i = hash_dir(parent, name) as usize & mask;
         loop {
@@ -131,7 +129,7 @@ impl TreeBuilder {
     }
 
     /// Creates every directory of a `/`-separated relative path.
-    pub fn dir_path(&mut self, parent: DirId, path: &[u8]) -> Result<DirId, TreeError> {
+    pub(crate) fn dir_path(&mut self, parent: DirId, path: &[u8]) -> Result<DirId, TreeError> {
         let mut at = parent;
         for comp in path.split(|&b| b == b'/') {
             at = self.dir(at, comp)?;
@@ -140,7 +138,7 @@ impl TreeBuilder {
     }
 
     /// Adds a file. `size` may be [`super::SIZE_UNKNOWN`].
-    pub fn file(
+    pub(crate) fn file(
         &mut self,
         dir: DirId,
         name: &[u8],
@@ -154,10 +152,6 @@ impl TreeBuilder {
         Ok(())
     }
 
-    pub fn file_count(&self) -> usize {
-        self.files.len()
-    }
-
     fn display_path(&self, dir: DirId, leaf: &[u8]) -> String {
         let mut parts: Vec<&[u8]> = vec![leaf];
         let mut at = dir;
@@ -169,13 +163,8 @@ impl TreeBuilder {
         String::from_utf8_lossy(&joined).into_owned()
     }
 
-    /// Paths that were replaced by a higher-ranked duplicate.
-    pub fn replaced(&self) -> &[String] {
-        &self.replaced
-    }
-
     /// Sorts and lays out the tree.
-    pub fn finish(self) -> Result<(Tree, Vec<String>), TreeError> {
+    pub(crate) fn finish(self) -> Result<(Tree, Vec<String>), TreeError> {
         let names = &self.names;
         let name_of = |off: usize, len: u16| &names[off..off + len as usize];
         let prefix = |n: &[u8]| {

@@ -7,12 +7,12 @@ use std::time::{Duration, SystemTime};
 
 use super::{NodeId, Tree};
 
-pub const DIR_MODE: u32 = 0o755;
-pub const DATA_MODE: u32 = 0o600;
-pub const TOP_MODE: u32 = 0o644;
+pub(crate) const DIR_MODE: u32 = 0o755;
+pub(crate) const DATA_MODE: u32 = 0o600;
+pub(crate) const TOP_MODE: u32 = 0o644;
 
 /// Mode of a file as upstream writes it.
-pub fn file_mode(tree: &Tree, id: NodeId) -> u32 {
+pub(crate) fn file_mode(tree: &Tree, id: NodeId) -> u32 {
     if tree.parent(id) == Tree::ROOT && matches!(tree.name(id), b"MANIFEST.json" | b"CHECKSUMS") {
         TOP_MODE
     } else {
@@ -20,7 +20,7 @@ pub fn file_mode(tree: &Tree, id: NodeId) -> u32 {
     }
 }
 
-pub fn system_time(ts: u64) -> SystemTime {
+pub(crate) fn system_time(ts: u64) -> SystemTime {
     let (s, n) = crate::codec::hlctime::hlc_to_unix(ts);
     SystemTime::UNIX_EPOCH + Duration::new(s as u64, n)
 }

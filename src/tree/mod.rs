@@ -6,11 +6,11 @@
 //! the snapshot mapping.
 
 mod builder;
-pub mod meta;
+pub(crate) mod meta;
 mod node;
 
-pub use builder::{DirId, TreeBuilder, TreeError, NAME_MAX, RANK_EXCLUSIVE};
-pub use node::{Node, NodeId, View, SIZE_UNKNOWN};
+pub(crate) use builder::{DirId, TreeBuilder, TreeError, NAME_MAX};
+pub(crate) use node::{Node, NodeId, View, SIZE_UNKNOWN};
 
 use std::ops::Range;
 
@@ -21,21 +21,17 @@ pub struct Tree {
 }
 
 impl Tree {
-    pub const ROOT: NodeId = 0;
+    pub(crate) const ROOT: NodeId = 0;
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.nodes.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
-    }
-
-    pub fn node(&self, id: NodeId) -> &Node {
+    pub(crate) fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id as usize]
     }
 
-    pub fn get(&self, id: NodeId) -> Option<&Node> {
+    pub(crate) fn get(&self, id: NodeId) -> Option<&Node> {
         self.nodes.get(id as usize)
     }
 
@@ -44,24 +40,24 @@ impl Tree {
         &self.names[off..off + len]
     }
 
-    pub fn parent(&self, id: NodeId) -> NodeId {
+    pub(crate) fn parent(&self, id: NodeId) -> NodeId {
         self.nodes[id as usize].parent
     }
 
     /// Child node ids of a directory (empty for files).
-    pub fn children(&self, id: NodeId) -> Range<NodeId> {
+    pub(crate) fn children(&self, id: NodeId) -> Range<NodeId> {
         match self.nodes[id as usize].view() {
             View::Dir { first, count } => first..first + count,
             _ => 0..0,
         }
     }
 
-    pub fn is_dir(&self, id: NodeId) -> bool {
+    pub(crate) fn is_dir(&self, id: NodeId) -> bool {
         matches!(self.nodes[id as usize].view(), View::Dir { .. })
     }
 
     /// Finds `name` in directory `dir` by binary search.
-    pub fn lookup(&self, dir: NodeId, name: &[u8]) -> Option<NodeId> {
+    pub(crate) fn lookup(&self, dir: NodeId, name: &[u8]) -> Option<NodeId> {
         let r = self.children(dir);
         let (mut lo, mut hi) = (r.start, r.end);
         while lo < hi {
@@ -103,7 +99,7 @@ impl Tree {
     }
 
     /// Number of subdirectories of a directory (for `st_nlink`).
-    pub fn subdir_count(&self, id: NodeId) -> u64 {
+    pub(crate) fn subdir_count(&self, id: NodeId) -> u64 {
         self.nodes[id as usize].stored_size()
     }
 
@@ -113,7 +109,7 @@ impl Tree {
     }
 
     /// Heap bytes held by the index structures themselves.
-    pub fn heap_bytes(&self) -> usize {
+    pub(crate) fn heap_bytes(&self) -> usize {
         self.nodes.capacity() * std::mem::size_of::<Node>() + self.names.capacity()
     }
 }

@@ -1,16 +1,16 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Position of a node in the tree array; the inode number is this plus one.
-pub type NodeId = u32;
+pub(crate) type NodeId = u32;
 
 /// Marks a file size that has not been computed yet (generated files are
 /// sized on first `getattr` and the result cached).
-pub const SIZE_UNKNOWN: u64 = u64::MAX;
+pub(crate) const SIZE_UNKNOWN: u64 = u64::MAX;
 
 /// How a node's content is produced. Offsets point at entries in the
 /// snapshot mapping; indices point into the side tables of the index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum View {
+pub(crate) enum View {
     Dir {
         first: NodeId,
         count: u32,
@@ -92,7 +92,7 @@ impl View {
 }
 
 /// One directory or file: 32 bytes, names in a shared arena.
-pub struct Node {
+pub(crate) struct Node {
     /// `offset << 16 | len` into the names arena.
     name: u64,
     payload: u64,
@@ -118,7 +118,7 @@ impl Node {
         ((self.name >> 16) as usize, (self.name & 0xFFFF) as usize)
     }
 
-    pub fn view(&self) -> View {
+    pub(crate) fn view(&self) -> View {
         View::unpack(self.tag, self.payload)
     }
 
@@ -129,12 +129,12 @@ impl Node {
     }
 
     /// The cached size, or [`SIZE_UNKNOWN`].
-    pub fn stored_size(&self) -> u64 {
+    pub(crate) fn stored_size(&self) -> u64 {
         self.size.load(Ordering::Relaxed)
     }
 
     /// Caches a computed size. Racing threads compute the same value.
-    pub fn store_size(&self, size: u64) {
+    pub(crate) fn store_size(&self, size: u64) {
         self.size.store(size, Ordering::Relaxed);
     }
 }

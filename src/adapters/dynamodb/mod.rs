@@ -4,10 +4,10 @@
 //! Indexing reads only what names a file — the key, and the item's key
 //! attributes — and leaves the rest of the item for the renderer.
 
-pub mod pack;
-pub mod proto;
+pub(crate) mod pack;
+pub(crate) mod proto;
 pub mod records;
-pub mod render;
+pub(crate) mod render;
 
 use std::collections::HashMap;
 
@@ -38,7 +38,7 @@ struct PendingItem {
 
 /// Collects DynamoDB records during the scan.
 #[derive(Default)]
-pub struct Collector {
+pub(crate) struct Collector {
     tables: Vec<Table>,
     by_enc: HashMap<Box<[u8]>, u32>,
     last: Option<u32>,
@@ -70,7 +70,7 @@ impl Collector {
         t
     }
 
-    pub fn handle(&mut self, family: Family, e: &Entry<'_>) -> Result<(), RecordError> {
+    pub(crate) fn handle(&mut self, family: Family, e: &Entry<'_>) -> Result<(), RecordError> {
         match family {
             Family::DdbTableMeta => {
                 let enc = &e.user_key[META_TABLE_PREFIX..];
@@ -110,7 +110,11 @@ impl Collector {
 
     /// Lays the tables out under `dynamodb/`.
     /// Returns the deferred errors of records that produce no file.
-    pub fn finalize(mut self, data: &[u8], sink: &mut Sink<'_>) -> Result<Vec<RecordError>, AdapterError> {
+    pub(crate) fn finalize(
+        mut self,
+        data: &[u8],
+        sink: &mut Sink<'_>,
+    ) -> Result<Vec<RecordError>, AdapterError> {
         self.items.sort_by_key(|i| i.table); // stable: stream order within a table
         let mut order: Vec<u32> = (0..self.tables.len() as u32).collect();
         order.sort_by(|&a, &b| self.tables[a as usize].enc.cmp(&self.tables[b as usize].enc));
@@ -176,7 +180,7 @@ impl Collector {
         Ok(self.deferred)
     }
 
-    pub fn table_count(&self) -> usize {
+    pub(crate) fn table_count(&self) -> usize {
         self.tables.iter().filter(|t| t.schema.is_some()).count()
     }
 }

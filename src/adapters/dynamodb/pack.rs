@@ -31,7 +31,7 @@ use crate::keys::segment::{encode_binary_segment_into, encode_segment, encode_se
 /// `key_encoding_version` of the ordered key codec.
 const ORDERED_KEYS: u64 = 2;
 
-pub fn encode(root: &Dir, ctx: &mut Ctx) -> Result<(), PackError> {
+pub(crate) fn encode(root: &Dir, ctx: &mut Ctx) -> Result<(), PackError> {
     let rel = b"dynamodb".to_vec();
     for e in root.entries().map_err(|e| ctx.io(&rel, e))? {
         let e = e.map_err(|e| ctx.io(&rel, e))?;

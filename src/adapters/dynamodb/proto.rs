@@ -10,15 +10,15 @@ use std::collections::BTreeMap;
 
 use crate::codec::protowire::{Fields, Value, WireError};
 
-pub const SCHEMA_MAGIC: &[u8; 4] = b"\0DS\x01";
-pub const ITEM_MAGIC: &[u8; 4] = b"\0DI\x01";
+pub(crate) const SCHEMA_MAGIC: &[u8; 4] = b"\0DS\x01";
+pub(crate) const ITEM_MAGIC: &[u8; 4] = b"\0DI\x01";
 
 /// Nesting deeper than this is refused. DynamoDB itself allows 32 levels;
 /// the bound keeps recursion far from the stack limit of a FUSE thread.
-pub const MAX_DEPTH: usize = 1000;
+pub(crate) const MAX_DEPTH: usize = 1000;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ProtoError {
+pub(crate) enum ProtoError {
     #[error(transparent)]
     Wire(#[from] WireError),
     #[error("string field {field} is not valid UTF-8")]
@@ -35,8 +35,8 @@ fn utf8<'a>(b: &'a [u8], field: &'static str) -> Result<&'a str, ProtoError> {
 
 /// The parts of `DynamoTableSchema` the dump uses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Schema {
-    pub table_name: String,
+pub(crate) struct Schema {
+    pub(crate) table_name: String,
     pub attribute_definitions: BTreeMap<String, String>,
     pub hash_key: String,
     pub range_key: String,
@@ -47,7 +47,7 @@ pub struct Schema {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Gsi {
+pub(crate) struct Gsi {
     pub hash_key: String,
     pub range_key: String,
     pub projection_type: String,
@@ -100,7 +100,7 @@ fn gsi(buf: &[u8], g: &mut Gsi) -> Result<(), ProtoError> {
 }
 
 /// Parses a schema value (magic included).
-pub fn parse_schema(value: &[u8]) -> Result<Schema, ProtoError> {
+pub(crate) fn parse_schema(value: &[u8]) -> Result<Schema, ProtoError> {
     let body = value.strip_prefix(SCHEMA_MAGIC).ok_or(ProtoError::MissingMagic)?;
     let mut s = Schema::default();
     for f in Fields::new(body) {
@@ -132,7 +132,7 @@ pub fn parse_schema(value: &[u8]) -> Result<Schema, ProtoError> {
 /// One attribute value, borrowed. Message-typed members keep the bytes
 /// from their first occurrence on, so later occurrences merge in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Attr<'a> {
+pub(crate) enum Attr<'a> {
     S(&'a str),
     N(&'a str),
     B(&'a [u8]),
@@ -144,13 +144,13 @@ pub enum Attr<'a> {
     Empty,
 }
 
-pub const F_SS: u32 = 6;
-pub const F_NS: u32 = 7;
-pub const F_BS: u32 = 8;
-pub const F_L: u32 = 9;
-pub const F_M: u32 = 10;
+pub(crate) const F_SS: u32 = 6;
+pub(crate) const F_NS: u32 = 7;
+pub(crate) const F_BS: u32 = 8;
+pub(crate) const F_L: u32 = 9;
+pub(crate) const F_M: u32 = 10;
 
-pub fn parse_attr(buf: &[u8]) -> Result<Attr<'_>, ProtoError> {
+pub(crate) fn parse_attr(buf: &[u8]) -> Result<Attr<'_>, ProtoError> {
     let mut attr = Attr::Empty;
     let mut fields = Fields::new(buf);
     loop {
@@ -171,7 +171,7 @@ pub fn parse_attr(buf: &[u8]) -> Result<Attr<'_>, ProtoError> {
 }
 
 /// The payloads of every occurrence of member `field` in `rest`.
-pub fn member_parts(field: u32, rest: &[u8]) -> impl Iterator<Item = Result<&[u8], ProtoError>> {
+pub(crate) fn member_parts(field: u32, rest: &[u8]) -> impl Iterator<Item = Result<&[u8], ProtoError>> {
     Fields::new(rest).filter_map(move |f| match f {
         Ok((n, Value::Bytes(b))) if n == field => Some(Ok(b)),
         Ok(_) => None,
@@ -180,7 +180,7 @@ pub fn member_parts(field: u32, rest: &[u8]) -> impl Iterator<Item = Result<&[u8
 }
 
 /// Repeated field 1 of the set/list messages, across merged occurrences.
-pub fn repeated_values(field: u32, rest: &[u8]) -> impl Iterator<Item = Result<&[u8], ProtoError>> {
+pub(crate) fn repeated_values(field: u32, rest: &[u8]) -> impl Iterator<Item = Result<&[u8], ProtoError>> {
     member_parts(field, rest).flat_map(|part| {
         let inner: Box<dyn Iterator<Item = Result<&[u8], ProtoError>>> = match part {
             Ok(p) => Box::new(Fields::new(p).filter_map(|f| match f {
@@ -196,7 +196,7 @@ pub fn repeated_values(field: u32, rest: &[u8]) -> impl Iterator<Item = Result<&
 
 /// Map entries (`name → value bytes`), last entry per name winning, sorted
 /// by name as Go's JSON encoder sorts map keys.
-pub fn map_entries<'a>(
+pub(crate) fn map_entries<'a>(
     entries: impl Iterator<Item = Result<&'a [u8], ProtoError>>,
 ) -> Result<Vec<(&'a str, &'a [u8])>, ProtoError> {
     let mut out: Vec<(&str, &[u8])> = Vec::new();
@@ -217,7 +217,7 @@ pub fn map_entries<'a>(
 }
 
 /// The top-level attribute entries of an item body (magic stripped).
-pub fn item_entries(body: &[u8]) -> impl Iterator<Item = Result<&[u8], ProtoError>> {
+pub(crate) fn item_entries(body: &[u8]) -> impl Iterator<Item = Result<&[u8], ProtoError>> {
     Fields::new(body).filter_map(|f| match f {
         Ok((1, Value::Bytes(b))) => Some(Ok(b)),
         Ok(_) => None,
@@ -226,11 +226,15 @@ pub fn item_entries(body: &[u8]) -> impl Iterator<Item = Result<&[u8], ProtoErro
 }
 
 /// Value bytes of the hash and range key attributes, when present.
-pub type KeyAttrs<'a> = (Option<&'a [u8]>, Option<&'a [u8]>);
+pub(crate) type KeyAttrs<'a> = (Option<&'a [u8]>, Option<&'a [u8]>);
 
 /// Finds the (last) value bytes of the named attributes without decoding
 /// anything else: what indexing needs to name the item's file.
-pub fn find_key_attrs<'a>(body: &'a [u8], hash: &str, range: &str) -> Result<KeyAttrs<'a>, ProtoError> {
+pub(crate) fn find_key_attrs<'a>(
+    body: &'a [u8],
+    hash: &str,
+    range: &str,
+) -> Result<KeyAttrs<'a>, ProtoError> {
     let (mut h, mut r) = (None, None);
     for e in item_entries(body) {
         let e = e?;

@@ -66,9 +66,10 @@ pub enum AttrValue {
 /// A key attribute as `_schema.json` shows it: name plus its type from
 /// `attribute_definitions` (`"S"`, `"N"`, `"B"`, or empty when undefined).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct KeyAttr {
+#[cfg(test)]
+pub(crate) struct KeyAttr {
     pub name: String,
-    pub ty: String,
+    pub(crate) ty: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -99,7 +100,8 @@ pub struct TableDef {
 impl TableDef {
     /// The `_schema.json` view of one key attribute: its type comes from
     /// `attribute_definitions`; an empty name gives an empty `KeyAttr`.
-    pub fn key_attr(&self, name: &str) -> KeyAttr {
+    #[cfg(test)]
+    pub(crate) fn key_attr(&self, name: &str) -> KeyAttr {
         if name.is_empty() {
             return KeyAttr::default();
         }
@@ -127,12 +129,12 @@ fn b64u(raw: &[u8]) -> String {
 }
 
 /// `!ddb|meta|table|<b64u(table)>`.
-pub fn ddb_table_meta_key(table: &[u8]) -> Vec<u8> {
+pub(crate) fn ddb_table_meta_key(table: &[u8]) -> Vec<u8> {
     [DDB_TABLE_META_PREFIX, b64u(table).as_bytes()].concat()
 }
 
 /// `!ddb|meta|gen|<b64u(table)>`.
-pub fn ddb_table_gen_key(table: &[u8]) -> Vec<u8> {
+pub(crate) fn ddb_table_gen_key(table: &[u8]) -> Vec<u8> {
     [DDB_TABLE_GEN_PREFIX, b64u(table).as_bytes()].concat()
 }
 
@@ -149,7 +151,7 @@ pub fn ddb_item_key(table: &[u8], generation: u64, pk_bytes: &[u8]) -> Vec<u8> {
 }
 
 /// `!ddb|gsi|<b64u(table)>|<generation>|<b64u(index)>|<gsi_bytes>`.
-pub fn ddb_gsi_key(table: &[u8], generation: u64, index: &[u8], gsi_bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn ddb_gsi_key(table: &[u8], generation: u64, index: &[u8], gsi_bytes: &[u8]) -> Vec<u8> {
     let mut key = DDB_GSI_PREFIX.to_vec();
     key.extend_from_slice(b64u(table).as_bytes());
     key.push(b'|');
@@ -164,7 +166,7 @@ pub fn ddb_gsi_key(table: &[u8], generation: u64, index: &[u8], gsi_bytes: &[u8]
 /// The ordered (v2) key segment of one key attribute value (A1.1):
 /// `seg(raw)` with `raw` = string bytes, binary bytes, or the A1.2 numeric
 /// encoding. `attribute` only names the attribute in errors.
-pub fn ddb_key_segment(attribute: &str, value: &AttrValue) -> Result<Vec<u8>, EncodeError> {
+pub(crate) fn ddb_key_segment(attribute: &str, value: &AttrValue) -> Result<Vec<u8>, EncodeError> {
     let raw = match value {
         AttrValue::S(s) => s.as_bytes().to_vec(),
         AttrValue::B(b) => b.clone(),
@@ -267,7 +269,7 @@ fn put_key_schema(w: &mut Writer, hash: &str, range: &str) {
 /// `\0DS\1` ‖ `DynamoTableSchema` as Go's deterministic marshalling lays it
 /// out: maps sorted by key, every map entry with both key and value, the
 /// primary key and each index's key schema/projection always present.
-pub fn ddb_schema_value(t: &TableDef) -> Vec<u8> {
+pub(crate) fn ddb_schema_value(t: &TableDef) -> Vec<u8> {
     let mut w = Writer::default();
     w.buf.extend_from_slice(&DDB_SCHEMA_MAGIC);
     put_string(&mut w, 1, &t.name);

@@ -7,7 +7,7 @@ use super::proto::{self, Attr, ProtoError, Schema, F_BS, F_L, F_M, F_NS, F_SS, I
 use crate::codec::gojson::JsonWriter;
 
 /// Renders an item value (magic included) as its JSON file.
-pub fn item_json(value: &[u8], out: &mut Vec<u8>) -> Result<(), ProtoError> {
+pub(crate) fn item_json(value: &[u8], out: &mut Vec<u8>) -> Result<(), ProtoError> {
     let body = value.strip_prefix(ITEM_MAGIC).ok_or(ProtoError::MissingMagic)?;
     let mut w = JsonWriter::pretty(out, true);
     attr_map(&mut w, proto::item_entries(body), 0)
@@ -130,7 +130,7 @@ fn key_schema(w: &mut JsonWriter<'_>, hash: &str, range: &str, schema: &Schema) 
 }
 
 /// Renders `_schema.json` from a parsed schema (A5).
-pub fn schema_json(schema: &Schema, out: &mut Vec<u8>) {
+pub(crate) fn schema_json(schema: &Schema, out: &mut Vec<u8>) {
     let mut w = JsonWriter::pretty(out, true);
     w.begin_object();
     w.key(b"format_version");

@@ -7,7 +7,7 @@ use crate::adapters::redis::records::{STREAM_ENTRY_MAGIC, ZSET_BLOB_MAGIC};
 use crate::codec::protowire::{Fields, Value};
 
 /// `BE32(n) ‖ k[n] ‖ rest` → `(k, rest)`.
-pub fn parse_lp(b: &[u8]) -> Option<(&[u8], &[u8])> {
+pub(crate) fn parse_lp(b: &[u8]) -> Option<(&[u8], &[u8])> {
     let n = u32::from_be_bytes(b.get(..4)?.try_into().ok()?) as usize;
     let k = b.get(4..4usize.checked_add(n)?)?;
     Some((k, &b[4 + n..]))
@@ -15,27 +15,27 @@ pub fn parse_lp(b: &[u8]) -> Option<(&[u8], &[u8])> {
 
 /// The user key of the entry at `offset` (no MVCC suffix). The offset must
 /// come from the scan, which validated the framing.
-pub fn user_key_at(data: &[u8], offset: u64) -> &[u8] {
+pub(crate) fn user_key_at(data: &[u8], offset: u64) -> &[u8] {
     let at = offset as usize;
     let key_len = u64::from_le_bytes(data[at..at + 8].try_into().expect("8 bytes")) as usize;
     &data[at + 8..at + 8 + key_len - crate::container::TS_SUFFIX_LEN]
 }
 
-pub use crate::container::commit_ts_at;
+pub(crate) use crate::container::commit_ts_at;
 
 /// A string or HLL value with its optional TTL header taken apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Blob {
+pub(crate) struct Blob {
     /// Where the payload starts in the value.
-    pub payload_at: usize,
+    pub(crate) payload_at: usize,
     /// Inline expiry in ms (clamped to `i64::MAX`); 0 = none.
-    pub ttl: u64,
+    pub(crate) ttl: u64,
     /// Current (`FF <version>`) format: the header owns the key's TTL.
-    pub current: bool,
+    pub(crate) current: bool,
 }
 
 /// `FF <version> flags [BE64 ttl] payload`, or a legacy value (all payload).
-pub fn parse_blob(v: &[u8], version: u8) -> Result<Blob, &'static str> {
+pub(crate) fn parse_blob(v: &[u8], version: u8) -> Result<Blob, &'static str> {
     if v.len() < 2 || v[0] != 0xFF || v[1] != version {
         return Ok(Blob { payload_at: 0, ttl: 0, current: false });
     }
@@ -53,7 +53,7 @@ fn be64(v: &[u8], at: usize) -> u64 {
 }
 
 /// A `!redis|ttl|` value: BE64 ms, clamped to `i64::MAX`.
-pub fn ttl_value(v: &[u8]) -> Result<u64, String> {
+pub(crate) fn ttl_value(v: &[u8]) -> Result<u64, String> {
     if v.len() != 8 {
         return Err(format!("length {} != 8", v.len()));
     }
@@ -62,10 +62,10 @@ pub fn ttl_value(v: &[u8]) -> Result<u64, String> {
 
 /// What a collection meta declares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Meta {
-    pub len: i64,
+pub(crate) struct Meta {
+    pub(crate) len: i64,
     /// The inline TTL field (unclamped; 0 = no TTL) when the meta has one.
-    pub inline_ttl: Option<u64>,
+    pub(crate) inline_ttl: Option<u64>,
 }
 
 fn declared_len(raw: u64) -> Result<i64, String> {
@@ -73,7 +73,7 @@ fn declared_len(raw: u64) -> Result<i64, String> {
 }
 
 /// Hash, set and zset base meta: `BE64 len [‖ BE64 ttl]`.
-pub fn count_meta(v: &[u8]) -> Result<Meta, String> {
+pub(crate) fn count_meta(v: &[u8]) -> Result<Meta, String> {
     if v.len() != 8 && v.len() != 16 {
         return Err(format!("length {} not in {{8,16}}", v.len()));
     }
@@ -81,7 +81,7 @@ pub fn count_meta(v: &[u8]) -> Result<Meta, String> {
 }
 
 /// List meta: `BE64 head ‖ BE64 tail ‖ BE64 len [‖ BE64 ttl]`.
-pub fn list_meta(v: &[u8]) -> Result<Meta, String> {
+pub(crate) fn list_meta(v: &[u8]) -> Result<Meta, String> {
     if v.len() != 24 && v.len() != 32 {
         return Err(format!("length {} not in {{24,32}}", v.len()));
     }
@@ -91,13 +91,13 @@ pub fn list_meta(v: &[u8]) -> Result<Meta, String> {
 /// Stream meta: `BE64 length ‖ BE64 last_ms ‖ BE64 last_seq [‖ BE64 ttl
 /// [‖ trim cursor]]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StreamMeta {
-    pub meta: Meta,
-    pub last_ms: u64,
-    pub last_seq: u64,
+pub(crate) struct StreamMeta {
+    pub(crate) meta: Meta,
+    pub(crate) last_ms: u64,
+    pub(crate) last_seq: u64,
 }
 
-pub fn stream_meta(v: &[u8]) -> Result<StreamMeta, String> {
+pub(crate) fn stream_meta(v: &[u8]) -> Result<StreamMeta, String> {
     if !matches!(v.len(), 24 | 32 | 48) {
         return Err(format!("length {} not in {{24,32,48}}", v.len()));
     }
@@ -110,7 +110,7 @@ pub fn stream_meta(v: &[u8]) -> Result<StreamMeta, String> {
 
 /// Signed BE64 length delta of a hash/set/zset delta row, or the length
 /// half of a 16-byte list delta; `None` for other sizes.
-pub fn delta(v: &[u8], list: bool) -> Option<i64> {
+pub(crate) fn delta(v: &[u8], list: bool) -> Option<i64> {
     match (list, v.len()) {
         (false, 8) => Some(be64(v, 0) as i64),
         (true, 16) => Some(be64(v, 8) as i64),
@@ -126,7 +126,7 @@ fn utf8_string<'a>(b: &'a [u8], what: &str) -> Result<&'a [u8], String> {
 
 /// The members of a legacy `!redis|zset|` blob in stored order (duplicates
 /// kept; the last one wins when they are collected).
-pub fn zset_blob(v: &[u8]) -> Result<Vec<(&[u8], f64)>, String> {
+pub(crate) fn zset_blob(v: &[u8]) -> Result<Vec<(&[u8], f64)>, String> {
     if !v.starts_with(ZSET_BLOB_MAGIC) {
         return Err(format!("missing or corrupt magic prefix (len={})", v.len()));
     }
@@ -151,7 +151,7 @@ pub fn zset_blob(v: &[u8]) -> Result<Vec<(&[u8], f64)>, String> {
 }
 
 /// The interleaved name/value fields of a `!stream|entry|` value.
-pub fn stream_fields(v: &[u8]) -> Result<Vec<&[u8]>, String> {
+pub(crate) fn stream_fields(v: &[u8]) -> Result<Vec<&[u8]>, String> {
     if !v.starts_with(STREAM_ENTRY_MAGIC) {
         return Err(format!("missing or corrupt magic prefix (len={})", v.len()));
     }

@@ -9,10 +9,10 @@
 //! order-free rule of §3.4, and every collection becomes a fragment file
 //! (`views::frag`) whose pieces are rendered from the mapping on demand.
 
-pub mod keys;
-pub mod pack;
+pub(crate) mod keys;
+pub(crate) mod pack;
 pub mod records;
-pub mod render;
+pub(crate) mod render;
 
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
@@ -30,13 +30,13 @@ use render::Kind;
 /// Keys per Redis type (files emitted), for `fsmfs info`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RedisCounts {
-    pub strings: u64,
-    pub hll: u64,
+    pub(crate) strings: u64,
+    pub(crate) hll: u64,
     pub hashes: u64,
-    pub lists: u64,
-    pub sets: u64,
-    pub zsets: u64,
-    pub streams: u64,
+    pub(crate) lists: u64,
+    pub(crate) sets: u64,
+    pub(crate) zsets: u64,
+    pub(crate) streams: u64,
 }
 
 /// The records of one collection type, as entry offsets.
@@ -49,7 +49,7 @@ struct Family {
 
 /// Collects Redis records during the scan.
 #[derive(Default)]
-pub struct Collector {
+pub(crate) struct Collector {
     strings: Vec<u64>,
     hlls: Vec<u64>,
     ttls: Vec<u64>,
@@ -130,7 +130,7 @@ fn record_error(e: &Entry<'_>, kind: ErrorKind, detail: impl Into<String>) -> Re
 }
 
 impl Collector {
-    pub fn handle(&mut self, family: F, prefix_len: usize, e: &Entry<'_>) -> Result<(), RecordError> {
+    pub(crate) fn handle(&mut self, family: F, prefix_len: usize, e: &Entry<'_>) -> Result<(), RecordError> {
         use ErrorKind::*;
         let rest = &e.user_key[prefix_len..];
         let lp = |kind: ErrorKind| {
@@ -249,7 +249,7 @@ impl Collector {
 
     /// Lays the Redis tree out under `redis/db_0/`; returns the deferred
     /// errors of records that produce no file, and the per-type counts.
-    pub fn finalize(
+    pub(crate) fn finalize(
         mut self,
         data: &[u8],
         sink: &mut Sink<'_>,
@@ -616,7 +616,7 @@ fn emit_keymap(sink: &mut Sink<'_>, out: &mut Output) -> Result<(), TreeError> {
 
 /// The bytes a `strings/` or `hll/` file shows: the value without its
 /// TTL header. `None` if the header is malformed (checked while indexing).
-pub fn blob_payload<'a>(user_key: &[u8], body: &'a [u8]) -> Option<&'a [u8]> {
+pub(crate) fn blob_payload<'a>(user_key: &[u8], body: &'a [u8]) -> Option<&'a [u8]> {
     let version = if user_key.starts_with(b"!redis|hll|") { 2 } else { 1 };
     keys::parse_blob(body, version).ok().map(|b| &body[b.payload_at..])
 }

@@ -38,7 +38,7 @@ const MAX_STREAM_FILE: u64 = 16 << 30;
 const KEYMAP: &[u8] = b"KEYMAP.jsonl";
 /// The rename tracker's path in a tree (the self-test compares its lines
 /// as a set).
-pub const KEYMAP_PATH: &[u8] = b"redis/db_0/KEYMAP.jsonl";
+pub(crate) const KEYMAP_PATH: &[u8] = b"redis/db_0/KEYMAP.jsonl";
 const STRINGS_TTL: &[u8] = b"strings_ttl.jsonl";
 const HLL_TTL: &[u8] = b"hll_ttl.jsonl";
 
@@ -90,7 +90,7 @@ struct FileJob {
     ttl: u64,
 }
 
-pub fn encode(root: &Dir, ctx: &mut Ctx) -> Result<(), PackError> {
+pub(crate) fn encode(root: &Dir, ctx: &mut Ctx) -> Result<(), PackError> {
     let rel = b"redis".to_vec();
     let mut dbs = Vec::new();
     for e in root.entries().map_err(|e| ctx.io(&rel, e))? {
@@ -584,7 +584,7 @@ fn stream_id(id: &str) -> Result<(u64, u64), String> {
 /// such a file matches when both parse to the same records, which is what
 /// the payload must preserve. (`KEYMAP.jsonl` is compared as a set of
 /// distinct lines by the self-test itself.)
-pub fn same_data(rel: &[u8], input: &[u8], decoded: &[u8]) -> bool {
+pub(crate) fn same_data(rel: &[u8], input: &[u8], decoded: &[u8]) -> bool {
     let Some(rest) = rel.strip_prefix(b"redis/db_0/") else {
         return false;
     };

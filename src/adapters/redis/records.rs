@@ -6,31 +6,31 @@
 use crate::adapters::records::Record;
 use crate::codec::protowire::Writer;
 
-pub const STR_PREFIX: &[u8] = b"!redis|str|";
-pub const HLL_PREFIX: &[u8] = b"!redis|hll|";
-pub const TTL_PREFIX: &[u8] = b"!redis|ttl|";
-pub const ZSET_BLOB_PREFIX: &[u8] = b"!redis|zset|";
+pub(crate) const STR_PREFIX: &[u8] = b"!redis|str|";
+pub(crate) const HLL_PREFIX: &[u8] = b"!redis|hll|";
+pub(crate) const TTL_PREFIX: &[u8] = b"!redis|ttl|";
+pub(crate) const ZSET_BLOB_PREFIX: &[u8] = b"!redis|zset|";
 pub const HASH_META_PREFIX: &[u8] = b"!hs|meta|";
 pub const HASH_DELTA_PREFIX: &[u8] = b"!hs|meta|d|";
 pub const HASH_FIELD_PREFIX: &[u8] = b"!hs|fld|";
-pub const LIST_META_PREFIX: &[u8] = b"!lst|meta|";
+pub(crate) const LIST_META_PREFIX: &[u8] = b"!lst|meta|";
 pub const LIST_DELTA_PREFIX: &[u8] = b"!lst|meta|d|";
-pub const LIST_ITEM_PREFIX: &[u8] = b"!lst|itm|";
-pub const LIST_CLAIM_PREFIX: &[u8] = b"!lst|claim|";
+pub(crate) const LIST_ITEM_PREFIX: &[u8] = b"!lst|itm|";
+pub(crate) const LIST_CLAIM_PREFIX: &[u8] = b"!lst|claim|";
 pub const SET_META_PREFIX: &[u8] = b"!st|meta|";
 pub const SET_DELTA_PREFIX: &[u8] = b"!st|meta|d|";
 pub const SET_MEMBER_PREFIX: &[u8] = b"!st|mem|";
 pub const ZSET_META_PREFIX: &[u8] = b"!zs|meta|";
 pub const ZSET_DELTA_PREFIX: &[u8] = b"!zs|meta|d|";
 pub const ZSET_MEMBER_PREFIX: &[u8] = b"!zs|mem|";
-pub const ZSET_SCORE_PREFIX: &[u8] = b"!zs|scr|";
+pub(crate) const ZSET_SCORE_PREFIX: &[u8] = b"!zs|scr|";
 pub const STREAM_META_PREFIX: &[u8] = b"!stream|meta|";
 pub const STREAM_ENTRY_PREFIX: &[u8] = b"!stream|entry|";
 
 /// Magic of a legacy `!redis|zset|` blob (`RedisZSetValue` follows).
-pub const ZSET_BLOB_MAGIC: &[u8] = &[0x00, b'R', b'Z', 0x01];
+pub(crate) const ZSET_BLOB_MAGIC: &[u8] = &[0x00, b'R', b'Z', 0x01];
 /// Magic of a `!stream|entry|` value (`RedisStreamEntry` follows).
-pub const STREAM_ENTRY_MAGIC: &[u8] = &[0x00, b'R', b'X', b'E', 0x01];
+pub(crate) const STREAM_ENTRY_MAGIC: &[u8] = &[0x00, b'R', b'X', b'E', 0x01];
 
 fn cat(parts: &[&[u8]]) -> Vec<u8> {
     parts.concat()
@@ -42,7 +42,7 @@ pub fn lp(user_key: &[u8]) -> Vec<u8> {
 }
 
 /// A signed sequence number in byte-sortable form (sign bit flipped).
-pub fn sort64(v: i64) -> [u8; 8] {
+pub(crate) fn sort64(v: i64) -> [u8; 8] {
     ((v as u64) ^ (1 << 63)).to_be_bytes()
 }
 

@@ -15,7 +15,7 @@ use crate::keys::segment::encode_segment_into;
 
 /// The Redis file kinds built from fragments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Hash,
     List,
     Set,
@@ -121,7 +121,13 @@ fn after_lp(user_key: &[u8], prefix: usize) -> &[u8] {
     parse_lp(&user_key[prefix..]).map_or(&[][..], |(_, rest)| rest)
 }
 
-pub fn piece(data: &[u8], kind: Kind, f: &FragFile, p: Piece, out: &mut Vec<u8>) -> Result<(), FragError> {
+pub(crate) fn piece(
+    data: &[u8],
+    kind: Kind,
+    f: &FragFile,
+    p: Piece,
+    out: &mut Vec<u8>,
+) -> Result<(), FragError> {
     let entry = |off: u64| entry_at(data, off).ok_or_else(|| FragError::at(off, "entry unreadable"));
     match (kind, p) {
         (Kind::Hash, Piece::Head) => head(out, "fields"),
@@ -248,7 +254,7 @@ fn stream_line(data: &[u8], offset: u64, out: &mut Vec<u8>) -> Result<(), FragEr
 
 /// The members a legacy blob stores, deduplicated (the last wins) and
 /// sorted by member bytes.
-pub fn zset_legacy_members(body: &[u8]) -> Result<Vec<(&[u8], f64)>, String> {
+pub(crate) fn zset_legacy_members(body: &[u8]) -> Result<Vec<(&[u8], f64)>, String> {
     let mut members = keys::zset_blob(body)?;
     // Stable sort keeps stored order among equal members; keep the last.
     members.sort_by(|a, b| a.0.cmp(b.0));

@@ -7,14 +7,14 @@ use sha2::{Digest, Sha256};
 
 /// One contiguous run of body bytes.
 #[derive(Debug, Clone, Copy)]
-pub struct Piece {
+pub(crate) struct Piece {
     /// Offset of this piece within the object body.
-    pub start: u64,
+    pub(crate) start: u64,
     /// Absolute offset of the bytes in the mapping.
-    pub at: u64,
+    pub(crate) at: u64,
     /// Index into the digest table when the bytes come from a
     /// content-addressed chunkblob (checked before first use).
-    pub digest: u32,
+    pub(crate) digest: u32,
 }
 
 const NO_DIGEST: u32 = u32::MAX;
@@ -34,7 +34,7 @@ struct DigestSlot {
 }
 
 #[derive(Default)]
-pub struct BodyTable {
+pub(crate) struct BodyTable {
     objects: Vec<BodyObject>,
     pieces: Vec<Piece>,
     digests: Vec<DigestSlot>,
@@ -42,11 +42,11 @@ pub struct BodyTable {
 
 /// Why a body range could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BodyError {
+pub(crate) enum BodyError {
     DigestMismatch { at: u64 },
 }
 
-pub fn check_digest(payload: &[u8], expected: &[u8; 32]) -> Option<String> {
+pub(super) fn check_digest(payload: &[u8], expected: &[u8; 32]) -> Option<String> {
     let actual: [u8; 32] = Sha256::digest(payload).into();
     (actual != *expected).then(|| {
         let hex = |d: &[u8]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
@@ -57,7 +57,7 @@ pub fn check_digest(payload: &[u8], expected: &[u8; 32]) -> Option<String> {
 impl BodyTable {
     /// Adds a body made of `(at, len, digest)` pieces in order; returns
     /// (object index, size).
-    pub fn add_object(
+    pub(crate) fn add_object(
         &mut self,
         manifest: u64,
         pieces: impl Iterator<Item = (u64, u64, Option<[u8; 32]>)>,
@@ -83,12 +83,8 @@ impl BodyTable {
         ((self.objects.len() - 1) as u32, size)
     }
 
-    pub fn manifest_offset(&self, obj: u32) -> u64 {
+    pub(crate) fn manifest_offset(&self, obj: u32) -> u64 {
         self.objects[obj as usize].manifest
-    }
-
-    pub fn size(&self, obj: u32) -> u64 {
-        self.objects[obj as usize].size
     }
 
     fn pieces(&self, obj: u32) -> &[Piece] {
@@ -98,7 +94,13 @@ impl BodyTable {
 
     /// Copies up to `buf.len()` body bytes starting at `offset`; returns
     /// the number copied (0 at or past the end).
-    pub fn read(&self, data: &[u8], obj: u32, offset: u64, buf: &mut [u8]) -> Result<usize, BodyError> {
+    pub(crate) fn read(
+        &self,
+        data: &[u8],
+        obj: u32,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<usize, BodyError> {
         let o = &self.objects[obj as usize];
         let pieces = self.pieces(obj);
         if offset >= o.size || buf.is_empty() {
@@ -142,7 +144,7 @@ impl BodyTable {
         }
     }
 
-    pub fn heap_bytes(&self) -> usize {
+    pub(crate) fn heap_bytes(&self) -> usize {
         self.objects.capacity() * std::mem::size_of::<BodyObject>()
             + self.pieces.capacity() * std::mem::size_of::<Piece>()
             + self.digests.capacity() * std::mem::size_of::<DigestSlot>()

@@ -3,7 +3,7 @@
 
 /// Reads one segment starting at `at`: the raw bytes' encoded extent
 /// (without the terminator) and the offset after the terminator.
-pub fn segment_at(key: &[u8], at: usize) -> Option<(usize, usize)> {
+pub(crate) fn segment_at(key: &[u8], at: usize) -> Option<(usize, usize)> {
     let mut i = at;
     while i < key.len() {
         if key[i] == 0 {
@@ -20,7 +20,7 @@ pub fn segment_at(key: &[u8], at: usize) -> Option<(usize, usize)> {
 }
 
 /// Undoes the `00 FF` escaping of an encoded segment body.
-pub fn unescape(encoded: &[u8]) -> Vec<u8> {
+pub(crate) fn unescape(encoded: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(encoded.len());
     let mut i = 0;
     while i < encoded.len() {
@@ -31,7 +31,7 @@ pub fn unescape(encoded: &[u8]) -> Vec<u8> {
 }
 
 /// Compares an encoded segment body with raw bytes without allocating.
-pub fn unescaped_eq(encoded: &[u8], raw: &[u8]) -> bool {
+pub(crate) fn unescaped_eq(encoded: &[u8], raw: &[u8]) -> bool {
     let (mut i, mut j) = (0, 0);
     while i < encoded.len() {
         if j >= raw.len() || encoded[i] != raw[j] {
@@ -43,7 +43,7 @@ pub fn unescaped_eq(encoded: &[u8], raw: &[u8]) -> bool {
     j == raw.len()
 }
 
-pub use crate::codec::ordered::push_segment;
+pub(crate) use crate::codec::ordered::push_segment;
 
 fn u64_at(key: &[u8], at: usize) -> Option<(u64, usize)> {
     let b = key.get(at..at + 8)?;
@@ -53,14 +53,14 @@ fn u64_at(key: &[u8], at: usize) -> Option<(u64, usize)> {
 /// Positions inside an object-scoped key, all relative to the key after
 /// its family prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ObjectKey {
+pub(crate) struct ObjectKey {
     /// Encoded bucket body.
-    pub bucket: (usize, usize),
+    pub(crate) bucket: (usize, usize),
     pub generation: u64,
     /// Encoded object body.
-    pub object: (usize, usize),
+    pub(crate) object: (usize, usize),
     /// End of `seg(bucket) ‖ gen ‖ seg(object)`: the object's identity.
-    pub ident_end: usize,
+    pub(crate) ident_end: usize,
 }
 
 fn object_head(rest: &[u8]) -> Option<ObjectKey> {
@@ -71,29 +71,29 @@ fn object_head(rest: &[u8]) -> Option<ObjectKey> {
 }
 
 /// `seg(bucket)` with nothing after it: the encoded bucket body's end.
-pub fn parse_bucket_meta(rest: &[u8]) -> Option<usize> {
+pub(crate) fn parse_bucket_meta(rest: &[u8]) -> Option<usize> {
     let (end, next) = segment_at(rest, 0)?;
     (next == rest.len()).then_some(end)
 }
 
 /// `seg(bucket) ‖ u64(gen) ‖ seg(object)`, nothing after.
-pub fn parse_manifest(rest: &[u8]) -> Option<ObjectKey> {
+pub(crate) fn parse_manifest(rest: &[u8]) -> Option<ObjectKey> {
     object_head(rest).filter(|k| k.ident_end == rest.len())
 }
 
 /// A blob or chunkref key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ChunkKey {
-    pub object: ObjectKey,
+pub(crate) struct ChunkKey {
+    pub(crate) object: ObjectKey,
     /// Encoded upload-id body.
-    pub upload: (usize, usize),
+    pub(crate) upload: (usize, usize),
     pub part_no: u64,
-    pub chunk_no: u64,
+    pub(crate) chunk_no: u64,
     pub part_version: u64,
 }
 
 /// `… ‖ seg(uploadID) ‖ u64(partNo) ‖ u64(chunkNo) [‖ u64(partVersion)]`.
-pub fn parse_chunk(rest: &[u8]) -> Option<ChunkKey> {
+pub(crate) fn parse_chunk(rest: &[u8]) -> Option<ChunkKey> {
     let object = object_head(rest)?;
     let (u_end, next) = segment_at(rest, object.ident_end)?;
     let (part_no, next) = u64_at(rest, next)?;
@@ -107,7 +107,7 @@ pub fn parse_chunk(rest: &[u8]) -> Option<ChunkKey> {
 }
 
 /// `… ‖ seg(uploadID) ‖ u64(partNo)`, nothing after.
-pub fn parse_upload_part(rest: &[u8]) -> Option<ObjectKey> {
+pub(crate) fn parse_upload_part(rest: &[u8]) -> Option<ObjectKey> {
     let object = object_head(rest)?;
     let (_, next) = segment_at(rest, object.ident_end)?;
     let (_, next) = u64_at(rest, next)?;
@@ -116,12 +116,12 @@ pub fn parse_upload_part(rest: &[u8]) -> Option<ObjectKey> {
 
 /// The bucket of an upload-meta key the way upstream routes it: the raw
 /// bytes before the first `00 01`, escapes left as they are.
-pub fn upload_meta_bucket(rest: &[u8]) -> Option<&[u8]> {
+pub(crate) fn upload_meta_bucket(rest: &[u8]) -> Option<&[u8]> {
     rest.windows(2).position(|w| w == [0, 1]).map(|i| &rest[..i])
 }
 
 /// A 64-hex-digit SHA-256 (either case).
-pub fn parse_chunkblob(rest: &[u8]) -> Option<[u8; 32]> {
+pub(crate) fn parse_chunkblob(rest: &[u8]) -> Option<[u8; 32]> {
     if rest.len() != 64 {
         return None;
     }
@@ -135,12 +135,12 @@ pub fn parse_chunkblob(rest: &[u8]) -> Option<[u8; 32]> {
 
 /// A decoded `!s3|chunkref|` value (B3.5); peers are not needed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ChunkRef {
-    pub sha256: [u8; 32],
+pub(crate) struct ChunkRef {
+    pub(crate) sha256: [u8; 32],
     pub size: u64,
 }
 
-pub fn parse_chunkref_value(v: &[u8]) -> Option<ChunkRef> {
+pub(crate) fn parse_chunkref_value(v: &[u8]) -> Option<ChunkRef> {
     let version = *v.first()?;
     let sha256: [u8; 32] = v.get(1..33)?.try_into().ok()?;
     let size = u64::from_be_bytes(v.get(33..41)?.try_into().ok()?);

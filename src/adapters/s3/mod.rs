@@ -7,12 +7,12 @@
 //! there.
 
 mod body;
-pub mod keys;
-pub mod pack;
+pub(crate) mod keys;
+pub(crate) mod pack;
 pub mod records;
-pub mod render;
+pub(crate) mod render;
 
-pub use body::{BodyError, BodyTable, Piece};
+pub(crate) use body::{BodyError, BodyTable};
 
 use std::collections::HashMap;
 
@@ -24,9 +24,9 @@ use crate::container::{entry_at, Entry};
 use crate::keys::segment::{b64url_nopad, encode_segment_into};
 use crate::tree::{DirId, TreeBuilder, View, NAME_MAX, SIZE_UNKNOWN};
 
-pub const META_SUFFIX: &[u8] = b".elastickv-meta.json";
-pub const LEAF_DATA_SUFFIX: &[u8] = b".elastickv-leaf-data";
-pub const USER_DATA_SUFFIX: &[u8] = b".user-data";
+pub(crate) const META_SUFFIX: &[u8] = b".elastickv-meta.json";
+pub(crate) const LEAF_DATA_SUFFIX: &[u8] = b".elastickv-leaf-data";
+pub(crate) const USER_DATA_SUFFIX: &[u8] = b".user-data";
 
 /// Decoder options that shape the S3 tree.
 #[derive(Debug, Clone, Copy, Default)]
@@ -84,7 +84,7 @@ impl Manifest {
 }
 
 #[derive(Default)]
-pub struct Collector {
+pub(crate) struct Collector {
     opts: Options,
     buckets: Vec<Bucket>,
     bucket_ix: HashMap<Vec<u8>, u32>,
@@ -114,7 +114,7 @@ fn is_dot_or_empty(b: &[u8]) -> bool {
 }
 
 impl Collector {
-    pub fn new(opts: Options) -> Self {
+    pub(crate) fn new(opts: Options) -> Self {
         Collector { opts, ..Default::default() }
     }
 
@@ -162,7 +162,12 @@ impl Collector {
         o
     }
 
-    pub fn handle(&mut self, family: Family, prefix_len: usize, e: &Entry<'_>) -> Result<(), RecordError> {
+    pub(crate) fn handle(
+        &mut self,
+        family: Family,
+        prefix_len: usize,
+        e: &Entry<'_>,
+    ) -> Result<(), RecordError> {
         let rest = &e.user_key[prefix_len..];
         // Absolute offset of `rest` in the mapping: entry offset + keyLen
         // field + prefix.
@@ -244,13 +249,17 @@ impl Collector {
         Ok(())
     }
 
-    pub fn bucket_count(&self) -> usize {
+    pub(crate) fn bucket_count(&self) -> usize {
         self.buckets.len()
     }
 
     /// Lays every bucket out under `s3/`; returns the deferred errors of
     /// records that produce no file.
-    pub fn finalize(mut self, data: &[u8], sink: &mut Sink<'_>) -> Result<Vec<RecordError>, AdapterError> {
+    pub(crate) fn finalize(
+        mut self,
+        data: &[u8],
+        sink: &mut Sink<'_>,
+    ) -> Result<Vec<RecordError>, AdapterError> {
         let mut order: Vec<u32> = (0..self.buckets.len() as u32).collect();
         order.sort_by(|&a, &b| self.buckets[a as usize].name.cmp(&self.buckets[b as usize].name));
         self.verify_unreferenced_chunkblobs(data);

@@ -40,7 +40,7 @@ const KEYMAP: &[u8] = b"KEYMAP.jsonl";
 const BUCKET_JSON: &[u8] = b"_bucket.json";
 const RESERVED_DIRS: [&[u8]; 2] = [b"_orphans", b"_incomplete_uploads"];
 
-pub fn encode(root: &Dir, ctx: &mut Ctx) -> Result<(), PackError> {
+pub(crate) fn encode(root: &Dir, ctx: &mut Ctx) -> Result<(), PackError> {
     let rel = b"s3".to_vec();
     for e in root.entries().map_err(|e| ctx.io(&rel, e))? {
         let e = e.map_err(|e| ctx.io(&rel, e))?;

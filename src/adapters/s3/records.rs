@@ -31,7 +31,7 @@ const S3_RESTORE_GENERATION: u64 = 1;
 const S3_RESTORE_UPLOAD_ID: &[u8] = b"elastickv-restore";
 const S3_RESTORE_PART_NO: u64 = 1;
 /// Size of the blob chunks the restore encoder cuts bodies into.
-pub const S3_RESTORE_CHUNK_SIZE: usize = 1 << 20;
+pub(crate) const S3_RESTORE_CHUNK_SIZE: usize = 1 << 20;
 
 const CHUNKREF_V1: u8 = 1;
 const CHUNKREF_V2: u8 = 2;
@@ -557,7 +557,7 @@ fn restore_manifest_json(sidecar: &SidecarDef, chunk_sizes: &[u64]) -> Vec<u8> {
 
 /// The chunk sizes the restore encoder cuts a body of `size` bytes into:
 /// full 1 MiB chunks, then the remainder; none for an empty body.
-pub fn s3_restore_chunk_sizes(size: u64) -> Vec<u64> {
+pub(crate) fn s3_restore_chunk_sizes(size: u64) -> Vec<u64> {
     let chunk = S3_RESTORE_CHUNK_SIZE as u64;
     let mut sizes = vec![chunk; (size / chunk) as usize];
     if size % chunk != 0 {
@@ -568,13 +568,13 @@ pub fn s3_restore_chunk_sizes(size: u64) -> Vec<u64> {
 
 /// Key of restore blob chunk `chunk_no`: generation 1, upload
 /// `elastickv-restore`, part 1, 6-field form.
-pub fn s3_restore_blob_key(bucket: &[u8], key: &[u8], chunk_no: u64) -> Vec<u8> {
+pub(crate) fn s3_restore_blob_key(bucket: &[u8], key: &[u8], chunk_no: u64) -> Vec<u8> {
     s3_blob_key(bucket, S3_RESTORE_GENERATION, key, S3_RESTORE_UPLOAD_ID, S3_RESTORE_PART_NO, chunk_no, None)
 }
 
 /// The restore encoder's manifest row for an object whose body was cut
 /// into `chunk_sizes`.
-pub fn s3_restore_manifest_record(
+pub(crate) fn s3_restore_manifest_record(
     bucket: &[u8],
     key: &[u8],
     sidecar: &SidecarDef,

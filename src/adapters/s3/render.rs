@@ -11,7 +11,7 @@ use crate::container::entry_at;
 
 /// `_bucket.json` from the bucket meta entry (B5.1). The name comes from
 /// the key, not from the JSON.
-pub fn bucket_json(user_key: &[u8], body: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+pub(crate) fn bucket_json(user_key: &[u8], body: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
     let rest = &user_key[b"!s3|bucket|meta|".len()..];
     let end = k::parse_bucket_meta(rest).ok_or("bucket meta key")?;
     let name = k::unescape(&rest[..end]);
@@ -34,7 +34,7 @@ pub fn bucket_json(user_key: &[u8], body: &[u8], out: &mut Vec<u8>) -> Result<()
 }
 
 /// `<object>.elastickv-meta.json` from the manifest (B5.2).
-pub fn sidecar_json(body: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+pub(crate) fn sidecar_json(body: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
     let m = GoObject::parse(body)?;
     let mut w = JsonWriter::pretty(out, true);
     w.begin_object();
@@ -73,7 +73,7 @@ pub fn sidecar_json(body: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
 
 /// One `KEYMAP.jsonl` line (`fsm-container.md` §14.4): compact, HTML
 /// escaping off, newline-terminated.
-pub fn keymap_line(out: &mut Vec<u8>, encoded: &[u8], original_b64url: &str, kind: &str) {
+pub(crate) fn keymap_line(out: &mut Vec<u8>, encoded: &[u8], original_b64url: &str, kind: &str) {
     let mut w = JsonWriter::compact(out, false);
     w.begin_object();
     w.key(b"encoded");
@@ -104,7 +104,7 @@ fn b64_len(n: usize) -> usize {
 }
 
 /// Length of one `_incomplete_uploads/records.jsonl` line.
-pub fn upload_record_len(data: &[u8], offset: u64) -> usize {
+pub(crate) fn upload_record_len(data: &[u8], offset: u64) -> usize {
     let Some(e) = entry_at(data, offset) else { return 0 };
     RECORD_HEAD.len()
         + upload_prefix(e.user_key).len()
@@ -117,7 +117,7 @@ pub fn upload_record_len(data: &[u8], offset: u64) -> usize {
 
 /// One `records.jsonl` line: the record's full user key and value in
 /// standard base64 (B6.3).
-pub fn upload_record(data: &[u8], offset: u64, out: &mut Vec<u8>) {
+pub(crate) fn upload_record(data: &[u8], offset: u64, out: &mut Vec<u8>) {
     let Some(e) = entry_at(data, offset) else { return };
     let b64 = base64::engine::general_purpose::STANDARD;
     out.extend_from_slice(RECORD_HEAD.as_bytes());

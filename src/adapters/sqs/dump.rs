@@ -24,19 +24,19 @@ use crate::keys::segment::b64url_nopad_decode;
 
 /// One message of `messages.jsonl`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DumpMessage {
+pub(crate) struct DumpMessage {
     /// 1-based line on which the value starts.
-    pub line: usize,
+    pub(crate) line: usize,
     pub message: RestoreMessage,
     /// The `partition` member (`None` when absent or `null`).
-    pub partition: Option<u32>,
+    pub(crate) partition: Option<u32>,
 }
 
 /// A problem with the file: the 1-based line and what is wrong.
-pub type LineError = (usize, String);
+pub(crate) type LineError = (usize, String);
 
 /// Parses a whole `messages.jsonl`.
-pub fn parse_messages(src: &[u8]) -> Result<Vec<DumpMessage>, LineError> {
+pub(crate) fn parse_messages(src: &[u8]) -> Result<Vec<DumpMessage>, LineError> {
     let mut out = Vec::new();
     let mut lines = LineCounter::default();
     let mut lx = Lexer { s: src, i: 0 };

@@ -10,7 +10,7 @@ fn is_b64url_byte(c: u8) -> bool {
 /// Whether Go's `base64.RawURLEncoding.DecodeString` accepts `s` (`\r` and
 /// `\n` skipped, no padding, a lone final symbol refused, trailing bits
 /// ignored). Allocation-free: the index checks one message id per record.
-pub fn b64url_valid(s: &[u8]) -> bool {
+pub(crate) fn b64url_valid(s: &[u8]) -> bool {
     let mut n = 0usize;
     for &c in s {
         if c == b'\r' || c == b'\n' {
@@ -31,9 +31,9 @@ fn b64url_run(s: &[u8]) -> usize {
 
 /// Where a message's queue segment and partition are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DataKey<'a> {
-    pub queue: &'a [u8],
-    pub partition: Option<u32>,
+pub(crate) struct DataKey<'a> {
+    pub(crate) queue: &'a [u8],
+    pub(crate) partition: Option<u32>,
 }
 
 const GEN: usize = 8;
@@ -59,7 +59,7 @@ fn partitioned(body: &[u8]) -> Result<(&[u8], u32, &[u8]), String> {
 }
 
 /// A `!sqs|msg|data|` key (after the prefix).
-pub fn parse_data_key(rest: &[u8]) -> Result<DataKey<'_>, String> {
+pub(crate) fn parse_data_key(rest: &[u8]) -> Result<DataKey<'_>, String> {
     if let Some(body) = rest.strip_prefix(b"p|") {
         let (queue, partition, msg) = partitioned(body)?;
         if msg.is_empty() {
@@ -85,7 +85,7 @@ pub fn parse_data_key(rest: &[u8]) -> Result<DataKey<'_>, String> {
 }
 
 /// The partition of a data key the index has already checked.
-pub fn partition_of(rest: &[u8]) -> Option<u32> {
+pub(crate) fn partition_of(rest: &[u8]) -> Option<u32> {
     let body = rest.strip_prefix(b"p|")?;
     let end = body.iter().position(|&c| c == b'|')?;
     Some(u32::from_be_bytes(body.get(end + 1..end + 5)?.try_into().ok()?))
@@ -94,7 +94,7 @@ pub fn partition_of(rest: &[u8]) -> Option<u32> {
 /// The queue segment of a side record (after its prefix). A
 /// `!sqs|queue|seq|` key is the segment and nothing else (upstream
 /// requires a binary trailer there and so fails on every FIFO queue).
-pub fn parse_side_key(family: SqsFamily, rest: &[u8]) -> Result<&[u8], String> {
+pub(crate) fn parse_side_key(family: SqsFamily, rest: &[u8]) -> Result<&[u8], String> {
     if family == SqsFamily::QueueSeq {
         if !rest.iter().all(|&c| is_b64url_byte(c)) {
             return Err("queue segment is not base64url".into());

@@ -222,7 +222,7 @@ fn hex4(s: &[u8]) -> Option<u32> {
 }
 
 /// The bytes of a JSON string's inner text as Go decodes them.
-pub fn unquote(inner: &[u8]) -> Cow<'_, [u8]> {
+pub(crate) fn unquote(inner: &[u8]) -> Cow<'_, [u8]> {
     if !inner.contains(&b'\\') && std::str::from_utf8(inner).is_ok() {
         return Cow::Borrowed(inner);
     }
@@ -517,16 +517,16 @@ pub(super) fn attribute_members<'j>(
 
 /// What orders and filters a queue's messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SortKey {
-    pub send_ts: i64,
-    pub sequence: u64,
+pub(crate) struct SortKey {
+    pub(crate) send_ts: i64,
+    pub(crate) sequence: u64,
     pub generation: u64,
     /// Inner text of `message_id` within the JSON (escapes undecoded).
-    pub id: Range<usize>,
+    pub(crate) id: Range<usize>,
 }
 
 /// The index's read of a message's JSON (after the magic).
-pub fn sort_key(json: &[u8]) -> R<SortKey> {
+pub(crate) fn sort_key(json: &[u8]) -> R<SortKey> {
     let f = walk(json, false, Shape::Stored)?;
     Ok(SortKey {
         send_ts: f.ints[SEND_TS],
@@ -579,7 +579,7 @@ pub(super) fn bytes_of(json: &[u8], tok: &Tok, field: &str) -> R<Vec<u8>> {
 
 /// One `messages.jsonl` line (§5.3) from a message's JSON (after the
 /// magic). `partition` is set for partitioned keys.
-pub fn render_line(
+pub(crate) fn render_line(
     json: &[u8],
     partition: Option<u32>,
     preserve_visibility: bool,

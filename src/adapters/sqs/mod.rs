@@ -7,12 +7,12 @@
 //! queue's messages and keeps their offsets as a fragment file, whose
 //! lines are rendered from the mapping when read.
 
-pub mod dump;
-pub mod keys;
-pub mod message;
-pub mod pack;
+pub(crate) mod dump;
+pub(crate) mod keys;
+pub(crate) mod message;
+pub(crate) mod pack;
 pub mod records;
-pub mod render;
+pub(crate) mod render;
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -30,8 +30,8 @@ use render::Kind;
 /// Decoder options that shape the SQS tree.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
-    pub preserve_visibility: bool,
-    pub include_side_records: bool,
+    pub(crate) preserve_visibility: bool,
+    pub(crate) include_side_records: bool,
 }
 
 /// One queue as `fsmfs info` reports it.
@@ -43,7 +43,7 @@ pub struct QueueCount {
     pub messages: u64,
     /// Messages of an older generation, not shown.
     pub stale: u64,
-    pub side_records: u64,
+    pub(crate) side_records: u64,
 }
 
 struct Queue {
@@ -65,7 +65,7 @@ struct Msg {
     id: (u32, u32),
 }
 
-pub struct Collector {
+pub(crate) struct Collector {
     opts: Options,
     queues: Vec<Queue>,
     by_enc: HashMap<Box<[u8]>, u32>,
@@ -80,7 +80,7 @@ fn err(e: &Entry<'_>, kind: ErrorKind, detail: impl Into<String>) -> RecordError
 }
 
 impl Collector {
-    pub fn new(opts: Options) -> Self {
+    pub(crate) fn new(opts: Options) -> Self {
         Collector {
             opts,
             queues: Vec::new(),
@@ -108,7 +108,7 @@ impl Collector {
         q
     }
 
-    pub fn handle(&mut self, family: F, prefix_len: usize, e: &Entry<'_>) -> Result<(), RecordError> {
+    pub(crate) fn handle(&mut self, family: F, prefix_len: usize, e: &Entry<'_>) -> Result<(), RecordError> {
         let rest = &e.user_key[prefix_len..];
         match family {
             F::QueueMeta => {
@@ -163,7 +163,7 @@ impl Collector {
 
     /// Lays the queues out under `sqs/`; returns the deferred errors of
     /// messages that produce no line, and the per-queue counts.
-    pub fn finalize(
+    pub(crate) fn finalize(
         mut self,
         data: &[u8],
         sink: &mut Sink<'_>,

@@ -49,7 +49,7 @@ const PER_QUEUE: &str = "perQueue";
 const SCOPE_MESSAGE_GROUP: &str = "messageGroup";
 const SCOPE_QUEUE: &str = "queue";
 
-pub fn encode(root: &Dir, ctx: &mut Ctx) -> Result<(), PackError> {
+pub(crate) fn encode(root: &Dir, ctx: &mut Ctx) -> Result<(), PackError> {
     let rel = b"sqs".to_vec();
     // Queue name → the directory that defined it.
     let mut seen: HashMap<String, Vec<u8>> = HashMap::new();
@@ -382,7 +382,7 @@ pub(crate) fn message_records(q: &QueueDef, m: &DumpMessage, dedup_id: Option<&s
 /// generation 1, so upstream's self-test fails on any queue that was ever
 /// purged. The lines match when they parse to the same messages — every
 /// field a restore keeps, in the same order.
-pub fn same_data(rel: &[u8], input: &[u8], decoded: &[u8]) -> bool {
+pub(crate) fn same_data(rel: &[u8], input: &[u8], decoded: &[u8]) -> bool {
     let is_messages = rel.starts_with(b"sqs/")
         && rel.ends_with(&[b"/", MESSAGES].concat())
         && rel.iter().filter(|&&b| b == b'/').count() == 2;

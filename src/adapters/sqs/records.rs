@@ -10,14 +10,14 @@ use crate::adapters::records::Record;
 use crate::codec::gojson::JsonWriter;
 use crate::keys::segment::b64url_nopad;
 
-pub const QUEUE_META_PREFIX: &[u8] = b"!sqs|queue|meta|";
-pub const QUEUE_GEN_PREFIX: &[u8] = b"!sqs|queue|gen|";
-pub const QUEUE_SEQ_PREFIX: &[u8] = b"!sqs|queue|seq|";
-pub const QUEUE_TOMBSTONE_PREFIX: &[u8] = b"!sqs|queue|tombstone|";
+pub(crate) const QUEUE_META_PREFIX: &[u8] = b"!sqs|queue|meta|";
+pub(crate) const QUEUE_GEN_PREFIX: &[u8] = b"!sqs|queue|gen|";
+pub(crate) const QUEUE_SEQ_PREFIX: &[u8] = b"!sqs|queue|seq|";
+pub(crate) const QUEUE_TOMBSTONE_PREFIX: &[u8] = b"!sqs|queue|tombstone|";
 pub const MSG_DATA_PREFIX: &[u8] = b"!sqs|msg|data|";
 pub const MSG_VIS_PREFIX: &[u8] = b"!sqs|msg|vis|";
-pub const MSG_BYAGE_PREFIX: &[u8] = b"!sqs|msg|byage|";
-pub const MSG_DEDUP_PREFIX: &[u8] = b"!sqs|msg|dedup|";
+pub(crate) const MSG_BYAGE_PREFIX: &[u8] = b"!sqs|msg|byage|";
+pub(crate) const MSG_DEDUP_PREFIX: &[u8] = b"!sqs|msg|dedup|";
 pub const MSG_GROUP_PREFIX: &[u8] = b"!sqs|msg|group|";
 
 /// `\0SQ\1`, before a queue meta JSON object.
@@ -117,12 +117,8 @@ pub fn msg_index_key(
     cat(&[prefix, &queue_part(name, partition, generation), &ts.to_be_bytes(), q(message_id).as_bytes()])
 }
 
-pub fn msg_dedup_key(name: &str, generation: u64, dedup_id: &str) -> Vec<u8> {
+pub(crate) fn msg_dedup_key(name: &str, generation: u64, dedup_id: &str) -> Vec<u8> {
     cat(&[MSG_DEDUP_PREFIX, &queue_part(name, None, generation), q(dedup_id).as_bytes()])
-}
-
-pub fn msg_group_key(name: &str, generation: u64, group_id: &str) -> Vec<u8> {
-    cat(&[MSG_GROUP_PREFIX, &queue_part(name, None, generation), q(group_id).as_bytes()])
 }
 
 pub fn queue_meta_value(d: &QueueDef) -> Vec<u8> {
@@ -265,12 +261,12 @@ pub fn message_records(queue: &str, partition: Option<u32>, m: &MessageDef) -> V
 }
 
 /// How long the live FIFO path honours a deduplication id (5 minutes).
-pub const FIFO_DEDUP_WINDOW_MILLIS: i64 = 5 * 60 * 1000;
+pub(crate) const FIFO_DEDUP_WINDOW_MILLIS: i64 = 5 * 60 * 1000;
 
 /// What a restore keeps of a dumped message (upstream `encode_sqs.go`,
 /// `sqsStoredMessage`): everything else is reset.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RestoreMessage {
+pub(crate) struct RestoreMessage {
     pub message_id: String,
     /// `None` when the dump line has no `body` member: Go then stores a nil
     /// `[]byte`, which marshals as `null` rather than `""`.
@@ -294,7 +290,7 @@ pub struct RestoreMessage {
 /// `null`), the given generation, and the `omitempty` fields left out when
 /// empty. (Unlike [`message_value`], which writes every field the way the
 /// live adapter's fixtures need.)
-pub fn restore_message_value(m: &RestoreMessage, generation: u64) -> Vec<u8> {
+pub(crate) fn restore_message_value(m: &RestoreMessage, generation: u64) -> Vec<u8> {
     let mut out = MESSAGE_MAGIC.to_vec();
     let mut w = JsonWriter::compact(&mut out, true);
     let optional = |w: &mut JsonWriter<'_>, k: &str, v: &str| {
@@ -355,7 +351,7 @@ pub fn restore_message_value(m: &RestoreMessage, generation: u64) -> Vec<u8> {
 /// A partitioned queue's deduplication row key:
 /// `prefix‖p|Q|‖BE32(partition)‖BE64(gen)‖G|D`. The `|` between the
 /// group and dedup segments keeps distinct pairs apart.
-pub fn msg_partitioned_dedup_key(
+pub(crate) fn msg_partitioned_dedup_key(
     name: &str,
     partition: u32,
     generation: u64,
@@ -373,7 +369,7 @@ pub fn msg_partitioned_dedup_key(
 
 /// The FIFO deduplication record (`sqsFifoDedupRecord`): who owns the id
 /// and until when (`send_ts` + 5 minutes, wrapping like Go's `int64`).
-pub fn fifo_dedup_value(message_id: &str, send_timestamp_millis: i64, sequence: u64) -> Vec<u8> {
+pub(crate) fn fifo_dedup_value(message_id: &str, send_timestamp_millis: i64, sequence: u64) -> Vec<u8> {
     let mut out = Vec::new();
     let mut w = JsonWriter::compact(&mut out, true);
     w.begin_object();

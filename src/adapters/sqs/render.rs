@@ -12,12 +12,12 @@ use crate::keys::segment::{b64url_nopad, b64url_nopad_decode};
 
 /// The SQS file kinds built from fragments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Messages { preserve_visibility: bool },
     SideRecords,
 }
 
-pub fn piece(data: &[u8], kind: Kind, p: Piece, out: &mut Vec<u8>) -> Result<(), FragError> {
+pub(crate) fn piece(data: &[u8], kind: Kind, p: Piece, out: &mut Vec<u8>) -> Result<(), FragError> {
     let Piece::Item { offset, .. } = p else { return Ok(()) };
     let e = entry_at(data, offset).ok_or_else(|| FragError::at(offset, "entry unreadable"))?;
     match kind {
@@ -34,7 +34,7 @@ pub fn piece(data: &[u8], kind: Kind, p: Piece, out: &mut Vec<u8>) -> Result<(),
 }
 
 /// A `messages.jsonl` line from a stored message value.
-pub fn message_line(
+pub(crate) fn message_line(
     value: &[u8],
     partition: Option<u32>,
     preserve: bool,
@@ -45,7 +45,7 @@ pub fn message_line(
 }
 
 /// `{"prefix":…,"key_hex":…,"value_b64":…}`, escaping off.
-pub fn side_record_line(user_key: &[u8], value: &[u8], out: &mut Vec<u8>) {
+pub(crate) fn side_record_line(user_key: &[u8], value: &[u8], out: &mut Vec<u8>) {
     let prefix_len = route::classify(user_key).map_or(0, |(_, n)| n);
     let mut hex = Vec::with_capacity(user_key.len() * 2);
     for b in user_key {
@@ -65,7 +65,7 @@ pub fn side_record_line(user_key: &[u8], value: &[u8], out: &mut Vec<u8>) {
 
 /// `_queue.json` (§5.2) from the queue meta entry; the name falls back to
 /// the one the key encodes.
-pub fn queue_json(user_key: &[u8], value: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+pub(crate) fn queue_json(user_key: &[u8], value: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
     let name =
         b64url_nopad_decode(&user_key[QUEUE_META_PREFIX.len()..]).ok_or("queue segment is not base64url")?;
     let json = value.strip_prefix(QUEUE_META_MAGIC).ok_or("missing magic prefix")?;
