@@ -55,12 +55,14 @@ impl Index {
     }
 
     /// Runs `f`, which reads the mapping for node `id`, and keeps its
-    /// result only if the snapshot file was the indexed one before and
-    /// after (`container::mapped`: the kernel marks a file modified before
-    /// it changes its pages). A panic while the file changed under `f` is
-    /// the change's doing; any other panic is a bug and goes on.
+    /// result only if the snapshot file is still the indexed one after it
+    /// (`container::mapped`: the kernel marks a file modified before it
+    /// changes its pages, so one check afterwards covers every byte `f`
+    /// read; a check before would only save work once the file changed,
+    /// at one more `fstat` per read while it has not). A panic while the
+    /// file changed under `f` is the change's doing; any other panic is a
+    /// bug and goes on.
     fn guarded<T>(&self, id: NodeId, f: impl FnOnce() -> Result<T, ViewError>) -> Result<T, ViewError> {
-        self.check_source(id)?;
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
         self.check_source(id)?;
         r.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
