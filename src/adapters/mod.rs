@@ -12,7 +12,7 @@ pub mod route;
 pub mod s3;
 pub mod sqs;
 
-pub(crate) use route::Adapter;
+pub(crate) use route::{Adapter, Family};
 
 /// Each adapter's pack entry point, in one registry.
 pub(crate) fn pack_encoder(a: Adapter) -> packing::Encoder {
@@ -27,7 +27,86 @@ pub(crate) fn pack_encoder(a: Adapter) -> packing::Encoder {
 use std::fmt;
 
 use crate::container::error::show_key;
+use crate::container::Entry;
 use crate::tree::{TreeBuilder, TreeError};
+
+/// What the scan hands each adapter (`index::Index::build`): every live
+/// record of its key families, then one `finalize` that lays its files
+/// into the tree as views and fills its part of the counts.
+pub(crate) trait Collect {
+    fn handle(&mut self, family: Family, prefix_len: usize, e: &Entry<'_>) -> Result<(), RecordError>;
+    /// Returns the errors of records that produce no file (deferred:
+    /// `extract` fails on them, a mount logs them).
+    fn finalize(
+        self: Box<Self>,
+        data: &[u8],
+        sink: &mut Sink<'_>,
+        counts: &mut Counts,
+    ) -> Result<Vec<RecordError>, AdapterError>;
+}
+
+/// The decode options adapters act on.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Settings {
+    pub(crate) include_orphans: bool,
+    pub(crate) include_incomplete_uploads: bool,
+    pub(crate) rename_collisions: bool,
+    pub(crate) preserve_sqs_visibility: bool,
+    pub(crate) include_sqs_side_records: bool,
+}
+
+/// Upstream finalizes DynamoDB, S3, Redis, SQS in this order (it decides
+/// which error a snapshot with several is refused for).
+pub(crate) const FINALIZE_ORDER: [Adapter; 4] =
+    [Adapter::DynamoDb, Adapter::S3, Adapter::Redis, Adapter::Sqs];
+
+/// Each adapter's collector, in one registry.
+pub(crate) fn collector(a: Adapter, s: &Settings) -> Box<dyn Collect> {
+    match a {
+        Adapter::DynamoDb => Box::<dynamodb::Collector>::default(),
+        Adapter::S3 => Box::new(s3::Collector::new(s3::Options {
+            include_orphans: s.include_orphans,
+            include_incomplete_uploads: s.include_incomplete_uploads,
+            rename_collisions: s.rename_collisions,
+        })),
+        Adapter::Redis => Box::<redis::Collector>::default(),
+        Adapter::Sqs => Box::new(sqs::Collector::new(sqs::Options {
+            preserve_visibility: s.preserve_sqs_visibility,
+            include_side_records: s.include_sqs_side_records,
+        })),
+    }
+}
+
+/// Live records per destination, as upstream counts them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub(crate) dynamodb: u64,
+    pub(crate) s3: u64,
+    pub redis: u64,
+    pub sqs: u64,
+    /// Dropped on purpose: internal prefixes and disabled adapters.
+    pub internal: u64,
+    /// Matching no known prefix (not an error).
+    pub(crate) unknown: u64,
+    pub tables: u64,
+    pub(crate) buckets: u64,
+    /// Redis keys per type.
+    pub redis_types: redis::RedisCounts,
+    /// SQS queues (with a meta row), in name order.
+    pub queues: Vec<sqs::QueueCount>,
+}
+
+impl Counts {
+    /// One more live record routed to `a`.
+    pub(crate) fn add_record(&mut self, a: Adapter) {
+        match a {
+            Adapter::DynamoDb => self.dynamodb += 1,
+            Adapter::S3 => self.s3 += 1,
+            Adapter::Redis => self.redis += 1,
+            Adapter::Sqs => self.sqs += 1,
+        }
+    }
+}
 
 /// The upstream error identities a record can fail with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

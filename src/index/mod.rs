@@ -13,8 +13,8 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use crate::adapters::route::{self, Adapter, Family};
-use crate::adapters::{dynamodb, redis, s3, sqs, AdapterError, RecordError, Side, Sink, Warning};
+use crate::adapters::route::{self, Adapter};
+use crate::adapters::{self, AdapterError, Collect, RecordError, Side, Sink, Warning};
 use crate::container::mapped::{MappedFile, SourceChanged};
 use crate::container::{entry_at, ContainerError, Layout};
 use crate::mvcc::{self, ScanOptions, ScanStats};
@@ -62,24 +62,7 @@ impl DecodeOptions {
     }
 }
 
-/// Live records per destination, as upstream counts them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub(crate) dynamodb: u64,
-    pub(crate) s3: u64,
-    pub redis: u64,
-    pub sqs: u64,
-    /// Dropped on purpose: internal prefixes and disabled adapters.
-    pub internal: u64,
-    /// Matching no known prefix (not an error).
-    pub(crate) unknown: u64,
-    pub tables: u64,
-    pub(crate) buckets: u64,
-    /// Redis keys per type.
-    pub redis_types: redis::RedisCounts,
-    /// SQS queues (with a meta row), in name order.
-    pub queues: Vec<sqs::QueueCount>,
-}
+pub use crate::adapters::Counts;
 
 /// Why an index could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -218,72 +201,43 @@ impl Index {
             );
         }
         let mut counts = Counts::default();
-        let mut ddb = dynamodb::Collector::default();
-        let mut s3c = s3::Collector::new(s3::Options {
+        let settings = adapters::Settings {
             include_orphans: options.include_orphans,
             include_incomplete_uploads: options.include_incomplete_uploads,
             rename_collisions: options.rename_collisions,
-        });
-        let mut redis_c = redis::Collector::default();
-        let mut sqs_c = sqs::Collector::new(sqs::Options {
-            preserve_visibility: options.preserve_sqs_visibility,
-            include_side_records: options.include_sqs_side_records,
-        });
+            preserve_sqs_visibility: options.preserve_sqs_visibility,
+            include_sqs_side_records: options.include_sqs_side_records,
+        };
+        // One collector per enabled adapter, in upstream's finalize order.
+        let mut collectors: Vec<(Adapter, Box<dyn Collect>)> = adapters::FINALIZE_ORDER
+            .into_iter()
+            .filter(|&a| options.enabled(a))
+            .map(|a| (a, adapters::collector(a, &settings)))
+            .collect();
         for &off in &scan.live {
             let e = entry_at(data, off).expect("offset from the scan");
             let Some((family, prefix_len)) = route::classify(e.user_key) else {
                 counts.unknown += 1;
                 continue;
             };
-            let Some(adapter) = family.adapter().filter(|a| options.enabled(*a)) else {
+            let Some((adapter, c)) =
+                family.adapter().and_then(|a| collectors.iter_mut().find(|(x, _)| *x == a))
+            else {
                 counts.internal += 1;
                 continue;
             };
-            match (adapter, family) {
-                (Adapter::DynamoDb, _) => {
-                    counts.dynamodb += 1;
-                    ddb.handle(family, &e)?;
-                }
-                (Adapter::S3, _) => {
-                    counts.s3 += 1;
-                    s3c.handle(family, prefix_len, &e)?;
-                }
-                (_, Family::Redis(f)) => {
-                    counts.redis += 1;
-                    redis_c.handle(f, prefix_len, &e)?;
-                }
-                (_, Family::Sqs(f)) => {
-                    counts.sqs += 1;
-                    sqs_c.handle(f, prefix_len, &e)?;
-                }
-                _ => unreachable!("a family belongs to its adapter"),
-            }
+            counts.add_record(*adapter);
+            c.handle(family, prefix_len, &e)?;
         }
         phase("route");
-        counts.tables = ddb.table_count() as u64;
-        counts.buckets = s3c.bucket_count() as u64;
 
         let mut tree = TreeBuilder::new();
         let mut side = Side::default();
         let mut warnings = Vec::new();
         let mut sink = Sink { tree: &mut tree, side: &mut side, warnings: &mut warnings };
-        // Upstream finalizes DynamoDB, S3, Redis, SQS in this order.
         let mut deferred = Vec::new();
-        if options.enabled(Adapter::DynamoDb) {
-            deferred.extend(ddb.finalize(data, &mut sink)?);
-        }
-        if options.enabled(Adapter::S3) {
-            deferred.extend(s3c.finalize(data, &mut sink)?);
-        }
-        if options.enabled(Adapter::Redis) {
-            let (d, types) = redis_c.finalize(data, &mut sink)?;
-            deferred.extend(d);
-            counts.redis_types = types;
-        }
-        if options.enabled(Adapter::Sqs) {
-            let (d, queues) = sqs_c.finalize(data, &mut sink)?;
-            deferred.extend(d);
-            counts.queues = queues;
+        for (_, c) in collectors {
+            deferred.extend(c.finalize(data, &mut sink, &mut counts)?);
         }
         phase("finalize");
         let manifest = manifest::render(&options, scan.layout.last_commit_ts);

@@ -308,6 +308,22 @@ impl ItemPlace<'_> {
     }
 }
 
+impl super::Collect for Collector {
+    fn handle(&mut self, family: Family, _prefix_len: usize, e: &Entry<'_>) -> Result<(), RecordError> {
+        Collector::handle(self, family, e)
+    }
+
+    fn finalize(
+        self: Box<Self>,
+        data: &[u8],
+        sink: &mut Sink<'_>,
+        counts: &mut super::Counts,
+    ) -> Result<Vec<RecordError>, AdapterError> {
+        counts.tables = self.table_count() as u64;
+        Collector::finalize(*self, data, sink)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

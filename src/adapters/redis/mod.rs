@@ -899,3 +899,27 @@ impl Output {
         }
     }
 }
+impl super::Collect for Collector {
+    fn handle(
+        &mut self,
+        family: crate::adapters::route::Family,
+        prefix_len: usize,
+        e: &Entry<'_>,
+    ) -> Result<(), RecordError> {
+        match family {
+            crate::adapters::route::Family::Redis(f) => Collector::handle(self, f, prefix_len, e),
+            _ => unreachable!("the registry routes only Redis families here"),
+        }
+    }
+
+    fn finalize(
+        self: Box<Self>,
+        data: &[u8],
+        sink: &mut Sink<'_>,
+        counts: &mut super::Counts,
+    ) -> Result<Vec<RecordError>, AdapterError> {
+        let (deferred, types) = Collector::finalize(*self, data, sink)?;
+        counts.redis_types = types;
+        Ok(deferred)
+    }
+}

@@ -718,6 +718,22 @@ fn split_parent(path: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
+impl super::Collect for Collector {
+    fn handle(&mut self, family: Family, prefix_len: usize, e: &Entry<'_>) -> Result<(), RecordError> {
+        Collector::handle(self, family, prefix_len, e)
+    }
+
+    fn finalize(
+        self: Box<Self>,
+        data: &[u8],
+        sink: &mut Sink<'_>,
+        counts: &mut super::Counts,
+    ) -> Result<Vec<RecordError>, AdapterError> {
+        counts.buckets = self.bucket_count() as u64;
+        Collector::finalize(*self, data, sink)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

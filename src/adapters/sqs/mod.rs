@@ -439,3 +439,27 @@ fn check_message(data: &[u8], offset: u64) -> Option<RecordError> {
         .err()
         .map(|d| RecordError::new(ErrorKind::SqsInvalidMessage, offset, e.user_key, d))
 }
+impl super::Collect for Collector {
+    fn handle(
+        &mut self,
+        family: crate::adapters::route::Family,
+        prefix_len: usize,
+        e: &Entry<'_>,
+    ) -> Result<(), RecordError> {
+        match family {
+            crate::adapters::route::Family::Sqs(f) => Collector::handle(self, f, prefix_len, e),
+            _ => unreachable!("the registry routes only SQS families here"),
+        }
+    }
+
+    fn finalize(
+        self: Box<Self>,
+        data: &[u8],
+        sink: &mut Sink<'_>,
+        counts: &mut super::Counts,
+    ) -> Result<Vec<RecordError>, AdapterError> {
+        let (deferred, queues) = Collector::finalize(*self, data, sink)?;
+        counts.queues = queues;
+        Ok(deferred)
+    }
+}
