@@ -3,7 +3,10 @@
 //! streamed in sorted key order so nothing large is held in memory.
 //! Deterministic for a given seed.
 //!
-//! `cargo run --release --example bench_snapshot -- OUT [ITEMS] [S3_MIB] [TABLES]`
+//! `cargo run --release --example bench_snapshot -- OUT [ITEMS] [S3_MIB] [TABLES] [VARIANT]`
+//!
+//! VARIANT 1 writes the same snapshot with every 100th item of each table
+//! holding another `name` (1% changed: the second side of `bench-diff`).
 
 #[path = "support/rng.rs"]
 mod rng;
@@ -38,6 +41,7 @@ fn main() {
     let items: u64 = args.next().map_or(1_000_000, |v| v.parse().expect("ITEMS"));
     let s3_mib: u64 = args.next().map_or(2300, |v| v.parse().expect("S3_MIB"));
     let n_tables: usize = args.next().map_or(4, |v| v.parse().expect("TABLES"));
+    let variant: u64 = args.next().map_or(0, |v| v.parse().expect("VARIANT"));
     let file = std::fs::File::create(&out).expect("create output");
     let mut w = Sorted::new(BufWriter::with_capacity(8 << 20, file), TS);
     let mut rng = Rng(0x00fb_e11c_4a5e);
@@ -58,7 +62,14 @@ fn main() {
                         format!("user-{:07}", i / 10)
                     }),
                 ),
-                ("name".to_string(), AttrValue::S(format!("Customer number {i}"))),
+                (
+                    "name".to_string(),
+                    AttrValue::S(if variant == 1 && i % 100 == 7 {
+                        format!("Customer renamed {i}")
+                    } else {
+                        format!("Customer number {i}")
+                    }),
+                ),
                 (
                     "balance".to_string(),
                     AttrValue::N(format!("{}.{:02}", rng.next() % 100_000, rng.next() % 100)),

@@ -70,6 +70,20 @@ enum Command {
     /// Pack a dump tree back into an .fsm payload (+ OUT.encode_info.json);
     /// self-tested and published atomically (docs/pack.md).
     Pack(Box<crate::pack::PackArgs>),
+    /// Files added (A), removed (D) and changed (M) from OLD to NEW; exit 0
+    /// when none, 3 when some (docs/cli.md).
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        /// Per-group counts (dynamodb/<table>, s3/<bucket>, redis/db_N, sqs/<queue>).
+        #[arg(long)]
+        stat: bool,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        decode: DecodeArgs,
+    },
 }
 
 /// FUSE worker threads unless `--threads` says otherwise (docs/fuse.md).
@@ -272,7 +286,9 @@ pub fn main() -> ExitCode {
     match run(cli.command) {
         Ok(()) => ExitCode::from(EXIT_OK),
         Err(f) => {
-            eprintln!("fsmfs: {}", f.message);
+            if !f.message.is_empty() {
+                eprintln!("fsmfs: {}", f.message);
+            }
             ExitCode::from(f.code)
         }
     }
@@ -289,7 +305,7 @@ fn die_quietly_on_closed_pipe() {
 }
 
 fn run(cmd: Command) -> Result<(), Failure> {
-    if matches!(cmd, Command::Info { .. } | Command::Ls { .. } | Command::Cat { .. }) {
+    if matches!(cmd, Command::Info { .. } | Command::Ls { .. } | Command::Cat { .. } | Command::Diff { .. }) {
         die_quietly_on_closed_pipe();
     }
     let stdout = io::stdout();
@@ -331,6 +347,32 @@ fn run(cmd: Command) -> Result<(), Failure> {
         }
         Command::Mount(m) => mount(*m),
         Command::Pack(p) => crate::pack::run(*p),
+        Command::Diff { old, new, stat, json, decode } => diff(&mut out, &old, &new, stat, json, &decode),
+    }
+}
+
+fn diff(
+    out: &mut impl Write,
+    old: &Path,
+    new: &Path,
+    stat: bool,
+    json: bool,
+    decode: &DecodeArgs,
+) -> Result<(), Failure> {
+    let old_index = open_index(old, decode.options(old)?)?;
+    let new_index = open_index(new, decode.options(new)?)?;
+    let pb = progress::bar(crate::diff::work(&old_index, &new_index), "comparing", false);
+    let changes = crate::diff::compare(&old_index, &new_index, &|n| pb.set_position(n));
+    pb.finish_and_clear();
+    let changes = changes.map_err(|e| Failure {
+        code: if e.snapshot_changed { EXIT_USAGE } else { EXIT_DATA },
+        message: e.to_string(),
+    })?;
+    crate::diff::write(out, &changes, stat, json).map_err(|e| Failure::usage(format!("stdout: {e}")))?;
+    if changes.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::silent(crate::exit::EXIT_DIFFERENT))
     }
 }
 

@@ -7,6 +7,8 @@ pub(crate) const EXIT_OK: u8 = 0;
 pub(crate) const EXIT_USAGE: u8 = 1;
 /// The snapshot (or a tree to pack) is malformed.
 pub(crate) const EXIT_DATA: u8 = 2;
+/// `diff`: the two snapshots differ (1 and 2 already mean failures).
+pub(crate) const EXIT_DIFFERENT: u8 = 3;
 
 /// A failed command: its exit code and the one line that says why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -20,6 +22,11 @@ impl Failure {
     /// Usage or environment (exit 1).
     pub(crate) fn usage(message: impl Into<String>) -> Self {
         Failure { code: EXIT_USAGE, message: message.into() }
+    }
+
+    /// An outcome told by the exit code alone, with nothing on stderr.
+    pub(crate) fn silent(code: u8) -> Self {
+        Failure { code, message: String::new() }
     }
 
     /// Malformed data (exit 2).

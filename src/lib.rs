@@ -24,6 +24,7 @@ pub(crate) mod mvcc;
 pub(crate) mod tree;
 
 pub mod cli;
+pub mod diff;
 pub(crate) mod errpath;
 pub mod extract;
 pub mod fuse;

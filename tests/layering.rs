@@ -20,7 +20,7 @@ const LAYERS: &[&[&str]] = &[
     &["mvcc"],
     &["adapters"],
     &["index"],
-    &["fuse", "extract", "pack", "info"],
+    &["fuse", "extract", "pack", "info", "diff"],
     &["cli", "fuzz_targets"],
 ];
 

@@ -19,6 +19,7 @@ mod common {
 
 mod cli_user_errors;
 mod demo;
+mod diff;
 mod errors;
 mod errors_redis_sqs;
 mod extract_interrupt;
