@@ -266,9 +266,24 @@ pub(crate) fn open_index(snapshot: &Path, options: DecodeOptions) -> Result<Inde
     Ok(index)
 }
 
+/// mount(8) runs `mount.fuse3`, which runs `fsmfs SOURCE MOUNTPOINT -o
+/// OPTS` (docs/fuse.md): a first argument that is no subcommand or flag
+/// means `mount`, so fstab lines work without a separate helper.
+fn mount_helper_args(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    use clap::CommandFactory;
+    let first = args.get(1).and_then(|a| a.to_str()).map(str::to_owned);
+    if let Some(first) = first {
+        let known = Cli::command().get_subcommands().any(|c| c.get_name() == first) || first == "help";
+        if !known && !first.starts_with('-') && args.len() >= 3 {
+            args.insert(1, "mount".into());
+        }
+    }
+    args
+}
+
 pub fn main() -> ExitCode {
     // Usage errors exit 1 (docs/cli.md, and upstream's pack), not clap's 2.
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(mount_helper_args(std::env::args_os().collect())) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -549,5 +564,15 @@ mod tests {
         assert!(m.decode.include_orphans);
         assert_eq!(m.cache_mb, crate::fuse::DEFAULT_CACHE_MB);
         assert!(Cli::try_parse_from(["fsmfs", "mount", "s.fsm", "/mnt", "--threads", "0"]).is_err());
+    }
+
+    #[test]
+    fn mount_fuse3_argv_means_mount() {
+        let args = |v: &[&str]| mount_helper_args(v.iter().map(Into::into).collect());
+        let got = args(&["fsmfs", "s.fsm", "/mnt", "-o", "ro,noauto"]);
+        assert_eq!(got, args(&["fsmfs", "mount", "s.fsm", "/mnt", "-o", "ro,noauto"]));
+        assert!(matches!(Cli::try_parse_from(got).unwrap().command, Command::Mount(_)));
+        assert_eq!(args(&["fsmfs", "info", "s.fsm"]).len(), 3);
+        assert_eq!(args(&["fsmfs", "--version"]).len(), 2);
     }
 }

@@ -16,7 +16,7 @@ pub(crate) const DEFAULT_NAME: &str = "fsmfs";
 /// What every option list is checked against; printed when one is unknown.
 const ACCEPTED: &str = "allow_other, allow_root, auto_unmount, ro, default_permissions, nonempty, \
      dev, nodev, suid, nosuid, exec, noexec, atime, noatime, sync, async, dirsync, \
-     fsname=NAME, subtype=NAME, uid=N, gid=N, umask=OCTAL";
+     fsname=NAME, subtype=NAME, uid=N, gid=N, umask=OCTAL, and fstab's defaults, auto, noauto, _netdev, nofail, user, users, x-*";
 
 /// The parsed `-o` values.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,6 +117,13 @@ impl MountOptions {
                 // FUSE 3 mounts over non-empty directories anyway (libfuse
                 // dropped the option); accepted so old fstab lines work.
                 ("nonempty", None) => log::info!("-o nonempty: not needed, ignored"),
+                // fstab and mount(8) bookkeeping: meant for mount(8) and
+                // systemd, which pass them on to the helper; nothing to do.
+                (
+                    "defaults" | "auto" | "noauto" | "_netdev" | "nofail" | "user" | "users" | "nouser",
+                    None,
+                ) => {}
+                (name, _) if name.starts_with("x-systemd.") || name.starts_with("x-") => {}
                 ("rw", None) => return Err("-o rw: the mount is read-only; drop the option".into()),
                 ("fsname", Some(v)) if !v.is_empty() => o.fsname = v.into(),
                 ("subtype", Some(v)) if !v.is_empty() => o.subtype = v.into(),
@@ -216,6 +223,15 @@ mod tests {
         assert_eq!(&fuser[..2], &[MountOption::RO, MountOption::DefaultPermissions]);
         assert!(fuser.contains(&MountOption::FSName("snap".into())));
         assert!(!fuser.contains(&MountOption::AutoUnmount));
+    }
+
+    #[test]
+    fn fstab_bookkeeping_options_are_ignored() {
+        let line = [
+            "ro,noauto,auto,_netdev,nofail,user,users,defaults",
+            "x-systemd.automount,x-systemd.idle-timeout=60",
+        ];
+        assert_eq!(parse(&line).unwrap(), MountOptions::default());
     }
 
     #[test]
