@@ -168,3 +168,56 @@ fn install_script_installs_stripped_and_uninstalls_only_its_files() {
     assert_eq!(again.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&again.stderr).contains("not found"));
 }
+
+/// `scripts/test` against stand-ins for cargo and rustup (a real run takes
+/// minutes): it names each phase, adds missing rustfmt/clippy through
+/// rustup, and when the demo generator fails shows its output and says so.
+#[test]
+fn test_script_reports_phases_and_a_failing_demo_generator() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let added = dir.path().join("components-added");
+    let stub = |name: &str, body: &str| {
+        let path = bin.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    // fmt and clippy are missing until `rustup component add` ran.
+    stub(
+        "cargo",
+        r#"case "$1 $2" in
+  "fmt --version"|"clippy --version") [ -f "$ADDED" ] ;;
+  run*) echo "demo generator: exploded at record 7" >&2; exit 101 ;;
+  *) exit 0 ;;
+esac"#,
+    );
+    stub("rustup", r#"echo "rustup $*" >&2; [ "$*" = "component add rustfmt clippy" ] && touch "$ADDED""#);
+    // Present, so that no package gets installed.
+    for tool in ["rsync", "fusermount3", "mountpoint"] {
+        stub(tool, "exit 0");
+    }
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let out = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/test"))
+        .env("PATH", path)
+        .env("ADDED", &added)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let expected = [
+        "== adding toolchain components: rustfmt clippy (rustup)",
+        "rustup component add rustfmt clippy",
+        "== checking formatting",
+        "== building and running the demo snapshot generator",
+        "demo generator: exploded at record 7",
+        "scripts/test: the demo snapshot generator failed (output above)",
+    ];
+    let mut rest = &*stderr;
+    for line in expected {
+        let at = rest.find(line).unwrap_or_else(|| panic!("missing or out of order: {line}\n{stderr}"));
+        rest = &rest[at + line.len()..];
+    }
+    assert!(!stderr.contains("== linting"), "went on after the failure:\n{stderr}");
+}
