@@ -84,6 +84,17 @@ enum Command {
         #[command(flatten)]
         decode: DecodeArgs,
     },
+    /// Print shell completions (from these very definitions) to stdout.
+    Completions {
+        /// The shell to complete for: bash, zsh, fish (or elvish, powershell).
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages: fsmfs.1 and one fsmfs-SUBCOMMAND.1 per subcommand
+    /// into DIR (created if missing), or without DIR fsmfs.1 to stdout.
+    Man {
+        /// Directory for the pages, e.g. /usr/local/share/man/man1.
+        dir: Option<PathBuf>,
+    },
 }
 
 /// FUSE worker threads unless `--threads` says otherwise (docs/fuse.md).
@@ -362,6 +373,8 @@ fn run(cmd: Command) -> Result<(), Failure> {
         }
         Command::Mount(m) => mount(*m),
         Command::Pack(p) => crate::pack::run(*p),
+        Command::Completions { shell } => w(completions(&mut out, shell)),
+        Command::Man { dir } => man_pages(&mut out, dir.as_deref()),
         Command::Diff { old, new, stat, json, decode } => diff(&mut out, &old, &new, stat, json, &decode),
     }
 }
@@ -389,6 +402,37 @@ fn diff(
     } else {
         Err(Failure::silent(crate::exit::EXIT_DIFFERENT))
     }
+}
+
+/// Generated from the clap definitions, so completions never lag behind the
+/// CLI. Rendered into memory first: clap_complete panics on write errors.
+fn completions(out: &mut impl Write, shell: clap_complete::Shell) -> io::Result<()> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "fsmfs", &mut script);
+    out.write_all(&script)
+}
+
+/// The command as the man pages see it: built (so subcommands carry their
+/// `fsmfs-NAME` display names) and without clap's `help` subcommand, as
+/// `clap_mangen::generate_to` does, so stdout and DIR/fsmfs.1 agree.
+fn man_command() -> clap::Command {
+    let mut cmd = <Cli as clap::CommandFactory>::command().disable_help_subcommand(true);
+    cmd.build();
+    cmd
+}
+
+fn man_pages(out: &mut impl Write, dir: Option<&Path>) -> Result<(), Failure> {
+    let Some(dir) = dir else {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(man_command())
+            .render(&mut page)
+            .and_then(|()| out.write_all(&page))
+            .map_err(|e| Failure::usage(format!("stdout: {e}")))?;
+        return Ok(());
+    };
+    let fail = |e: io::Error| Failure::usage(format!("{}: {e}", dir.display()));
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    clap_mangen::generate_to(man_command(), dir).map_err(fail)
 }
 
 fn mount(m: MountArgs) -> Result<(), Failure> {

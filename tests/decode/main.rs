@@ -1,7 +1,8 @@
 //! The read side: decoding snapshots of every layout and adapter into the
 //! dump tree (golden copies, properties, malformed data), `extract` and
 //! its interruptions, the error lines of `ls`, `cat` and `info`, and a
-//! short deterministic run of every fuzz target (`fuzz_smoke`).
+//! short deterministic run of every fuzz target (`fuzz_smoke`); the
+//! generated man pages and completions and `scripts/install` (`cli_docs`).
 //!
 //! One test binary per area (`decode`, `mount`, `pack`); each module was
 //! a test binary of its own. All tests share this process and run on
@@ -17,6 +18,7 @@ mod common {
     pub mod snap;
 }
 
+mod cli_docs;
 mod cli_user_errors;
 mod demo;
 mod diff;
