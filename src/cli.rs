@@ -508,7 +508,7 @@ fn list(out: &mut impl Write, index: &Index, id: NodeId, long: bool, json: bool)
                     "name": String::from_utf8_lossy(tree.name(c)),
                     "type": if dir { "dir" } else { "file" },
                     "size": if dir { None } else { index.size(c).ok() },
-                    "mode": format!("{:o}", if dir { extract::DIR_MODE } else { extract::file_mode(tree, c) }),
+                    "mode": format!("{:o}", if dir { crate::tree::meta::DIR_MODE } else { crate::tree::meta::file_mode(tree, c) }),
                     "mtime": crate::codec::hlctime::format_unix_ms_rfc3339((index.mtime_ts(c) >> 16) as i64),
                     "inode": u64::from(c) + 1,
                 })
@@ -521,7 +521,7 @@ fn list(out: &mut impl Write, index: &Index, id: NodeId, long: bool, json: bool)
         let name = String::from_utf8_lossy(tree.name(c));
         let dir = tree.is_dir(c);
         if long {
-            let mode = if dir { extract::DIR_MODE } else { extract::file_mode(tree, c) };
+            let mode = if dir { crate::tree::meta::DIR_MODE } else { crate::tree::meta::file_mode(tree, c) };
             let size = if dir {
                 "-".to_string()
             } else {

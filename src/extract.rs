@@ -65,7 +65,7 @@ fn parent_problem(e: &io::Error) -> String {
     }
 }
 
-pub(crate) use crate::tree::meta::{file_mode, system_time, DIR_MODE, TOP_MODE};
+use crate::tree::meta::{file_mode, system_time, DIR_MODE, TOP_MODE};
 
 /// Statistics of a finished extraction.
 #[derive(Debug, Default, Clone, Copy)]

@@ -34,8 +34,6 @@ pub fn sidecar_path(out: &Path) -> std::path::PathBuf {
     super::output::with_suffix(out, ".encode_info.json")
 }
 
-pub(super) use crate::codec::hex;
-
 /// The bytes upstream's `json.Encoder` (two-space indent, HTML escaping,
 /// trailing newline) writes for this record.
 pub(super) fn render(info: &EncodeInfo) -> Vec<u8> {
@@ -55,7 +53,7 @@ pub(super) fn render(info: &EncodeInfo) -> Vec<u8> {
     w.key(b"output_fsm_path");
     w.string(&info.output_fsm_path);
     w.key(b"output_fsm_sha256");
-    w.string(hex(&info.sha256).as_bytes());
+    w.string(crate::codec::hex(&info.sha256).as_bytes());
     w.key(b"last_commit_ts");
     w.u64(info.last_commit_ts);
     w.key(b"last_commit_ts_overridden");

@@ -50,10 +50,11 @@ use crate::container::error::show_key;
 use crate::container::writer::StreamWriter;
 use crate::container::VALUE_HEADER_LEN;
 use crate::dumptree::fsio::{Dir, FileError, Kind};
+use crate::dumptree::FileRef;
 use crate::dumptree::{is_environment, tree_error};
 use crate::exit::{Failure, EXIT_USAGE};
 use crate::index::DecodeOptions;
-use sorter::{FileRef, SortError, Sorter, Value};
+use sorter::{SortError, Sorter, Value};
 
 /// Largest `MANIFEST.json` read (a decoder's is a few KiB; a listing of a
 /// million table names still fits).
@@ -263,7 +264,7 @@ pub fn pack(opts: &Options) -> Result<Report, PackError> {
         "packed {} entries ({} bytes, sha256 {}) into {}; self-test {}; adapters {}",
         written.entries,
         written.bytes,
-        info::hex(&written.sha256),
+        crate::codec::hex(&written.sha256),
         opts.out.display(),
         if opts.self_test { "matched" } else { "skipped" },
         plan.selected.iter().map(|a| a.name()).collect::<Vec<_>>().join(",")

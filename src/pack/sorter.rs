@@ -22,7 +22,7 @@ use crate::dumptree::fsio::FileId;
 /// Largest user key (`len + 8 ≤ 1 MiB + 8`).
 pub(super) const MAX_USER_KEY: usize = 1 << 20;
 /// Largest user value (`len + 9 ≤ 256 MiB + 9 + 34`).
-pub(super) use crate::container::MAX_USER_VALUE;
+use crate::container::MAX_USER_VALUE;
 
 const KIND_INLINE: u8 = 0;
 const KIND_FILE: u8 = 1;
@@ -36,7 +36,7 @@ pub(super) enum Value<'a> {
     File(FileRef<'a>),
 }
 
-pub(super) use crate::dumptree::FileRef;
+use crate::dumptree::FileRef;
 
 impl<'a> FileRef<'a> {
     fn encode(&self, out: &mut Vec<u8>) {

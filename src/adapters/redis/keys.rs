@@ -21,8 +21,6 @@ pub(crate) fn user_key_at(data: &[u8], offset: u64) -> &[u8] {
     &data[at + 8..at + 8 + key_len - crate::container::TS_SUFFIX_LEN]
 }
 
-pub(crate) use crate::container::commit_ts_at;
-
 /// A string or HLL value with its optional TTL header taken apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Blob {

@@ -21,10 +21,11 @@ use std::ops::Range;
 use super::{AdapterError, ErrorKind, RecordError, Sink, Warning};
 use crate::adapters::frag::{FragFile, FragKind};
 use crate::adapters::route::RedisFamily as F;
+use crate::container::commit_ts_at;
 use crate::container::Entry;
 use crate::keys::segment::{b64url_nopad, encode_segment_into, is_sha_fallback_name};
 use crate::tree::{DirId, TreeBuilder, TreeError, View, SIZE_UNKNOWN};
-use keys::{commit_ts_at, parse_lp, user_key_at};
+use keys::{parse_lp, user_key_at};
 use render::Kind;
 
 /// Keys per Redis type (files emitted), for `fsmfs info`.

@@ -43,8 +43,6 @@ pub(crate) fn unescaped_eq(encoded: &[u8], raw: &[u8]) -> bool {
     j == raw.len()
 }
 
-pub(crate) use crate::codec::ordered::push_segment;
-
 fn u64_at(key: &[u8], at: usize) -> Option<(u64, usize)> {
     let b = key.get(at..at + 8)?;
     Some((u64::from_be_bytes(b.try_into().ok()?), at + 8))
@@ -170,6 +168,7 @@ pub(crate) fn parse_chunkref_value(v: &[u8]) -> Option<ChunkRef> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::ordered::push_segment;
 
     fn hex(s: &str) -> Vec<u8> {
         s.split_whitespace().map(|b| u8::from_str_radix(b, 16).unwrap()).collect()

@@ -10,7 +10,7 @@ use std::fmt;
 use sha2::{Digest, Sha256};
 
 pub use crate::adapters::records::Record;
-use crate::adapters::s3::keys::push_segment;
+use crate::codec::ordered::push_segment;
 
 // ===========================================================================
 // S3

@@ -136,7 +136,7 @@ mod tests {
     #[test]
     fn spec_b8_outputs() {
         let mut key = b"!s3|bucket|meta|".to_vec();
-        k::push_segment(&mut key, b"photos");
+        crate::codec::ordered::push_segment(&mut key, b"photos");
         let mut out = Vec::new();
         bucket_json(
             &key,
